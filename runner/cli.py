@@ -1,0 +1,104 @@
+"""Command-line entry point: parse -> call the core -> render.
+
+Subcommands are imported lazily so `campaign --help` and `--version` stay fast and a
+missing optional library (pyrealsense2) only affects the command that needs it.
+Exit codes: 0 success, 1 error, 2 usage error (or changes present with
+--detailed-exitcode), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from typing import Any
+
+import click
+
+from runner import __version__
+from runner.errors import CampaignError
+
+# name -> ("module", "attribute", "short help"); the help text lives here so that
+# `campaign --help` does not import every command module.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "validate": ("runner.commands.validate", "validate", "Check campaign files for errors."),
+    "schema": ("runner.commands.validate", "schema", "Print the campaign file JSON Schema."),
+    "plan": ("runner.commands.plan", "plan", "Show what apply would change."),
+    "apply": ("runner.commands.apply", "apply", "Make the backends match the campaigns."),
+    "destroy": ("runner.commands.destroy", "destroy", "Remove what campaigns own."),
+    "status": ("runner.commands.status", "status", "Show sessions, states and next transitions."),
+    "run": ("runner.commands.run", "run", "Drive burst recording (Standby <-> Started)."),
+    "trigger": ("runner.commands.trigger", "trigger", "Start or stop a session by hand."),
+    "cameras": ("runner.commands.cameras", "cameras", "Discover and list cameras."),
+    "sandbox": ("runner.commands.sandbox", "sandbox", "Serve the local backend emulator."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if _available(name)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS or not _available(cmd_name):
+            return None
+        module_name, attr, _ = COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _available(name: str) -> bool:
+    """A command is listed once its module exists (commands land issue by issue)."""
+    return importlib.util.find_spec(COMMANDS[name][0]) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="campaign")
+def cli() -> None:
+    """Declarative runner for camera recording campaigns.
+
+    Campaign files (YAML) declare cameras, streams, time windows, bursts and
+    post-recording rules; `campaign plan` shows what would change on the
+    recording control plane and the fleet API, `campaign apply` makes it so.
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; every error ends in one line on stderr and a non-zero exit."""
+    try:
+        rc: Any = cli.main(args=argv, prog_name="campaign", standalone_mode=False)
+    except CampaignError as exc:
+        _fail(str(exc), exc.exit_code)
+    except click.exceptions.Abort:
+        _fail("aborted", 130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error worth a traceback.
+        sys.stderr.close()
+        sys.exit(1)
+    except Exception as exc:  # last line of defence: never a traceback for users
+        if os.environ.get("CAMPAIGN_DEBUG"):
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (set CAMPAIGN_DEBUG=1 for a "
+              "traceback and please report it)", 1)
+    sys.exit(rc if isinstance(rc, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)

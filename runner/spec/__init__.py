@@ -1,0 +1,1 @@
+"""Campaign files: load YAML with positions, validate (schema + semantics), build the model."""
