@@ -1,0 +1,78 @@
+"""The CLI shell: help, version, unknown commands and error mapping, as users and scripts see them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+
+import pytest
+
+from runner import __version__
+from runner.cli import COMMANDS, main
+from runner.errors import CampaignError, UsageError
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "runner", *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_version_prints_version_and_exits_zero() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert __version__ in result.stdout
+
+
+def test_help_lists_every_available_command() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    import importlib.util
+
+    for name, (module, _, _) in COMMANDS.items():
+        if importlib.util.find_spec(module) is not None:
+            assert name in result.stdout
+
+
+def test_unknown_command_is_a_usage_error_without_traceback() -> None:
+    result = run_cli("frobnicate")
+    assert result.returncode == 2
+    assert "No such command" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_does_not_import_heavy_modules() -> None:
+    probe = (
+        "import sys; from runner.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('pyrealsense2', 'gql', 'httpx', 'jsonschema', 'starlette') "
+        "if m in sys.modules]\n"
+        "print('HEAVY=' + ','.join(heavy))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "HEAVY="
+
+
+@pytest.mark.parametrize(
+    ("error", "code"), [(CampaignError("boom at x.yaml:3:1"), 1), (UsageError("bad flag"), 2)]
+)
+def test_campaign_errors_map_to_one_line_and_exit_code(
+    error: CampaignError, code: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import click
+
+    @click.command()
+    def failing() -> None:
+        raise error
+
+    module = types.ModuleType("campaign_test_failing")
+    module.failing = failing  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(COMMANDS, "failing", (module.__name__, "failing", "test"))
+    monkeypatch.setattr("runner.cli._available", lambda name: True)
+    with pytest.raises(SystemExit) as exc:
+        main(["failing"])
+    assert exc.value.code == code
+    err = capsys.readouterr().err
+    assert err == f"error: {error}\n"
