@@ -1,0 +1,317 @@
+"""Client of the fleet recordings API (REST, the `avala` SDK's wire format), async over httpx.
+
+One `httpx.AsyncClient` (one connection pool) per `FleetClient`. Requests are retried with
+exponential backoff and full jitter on 5xx, timeouts and connection errors; 429 waits for
+`Retry-After`. A write whose outcome is unknown (the server may have committed it before the
+error) is only re-sent after the caller's `verify` hook says it has not taken effect, so a
+change is made exactly once. Errors are `FleetError` one-liners; the API key never appears
+in any message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ipaddress
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from runner.errors import ConfigError, FleetError
+
+API_KEY_HEADER = "X-Avala-Api-Key"
+MAX_PAGE_SIZE = 1000  # the API's upper bound for `limit`
+RECORDINGS_PATH = "/fleet/recordings/"
+
+Sleep = Callable[[float], Awaitable[None]]
+Verify = Callable[[], Awaitable[bool]]
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(base_url: str, *, in_process: bool = False) -> str:
+    """Validate `AVALA_BASE_URL`: HTTPS, or plain HTTP to a loopback host (or in-process)."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"fleet API base URL {_safe_url(base_url)!r} is not an http(s) URL; "
+            "set AVALA_BASE_URL like https://host/api/v1"
+        )
+    if parts.scheme == "http" and not (in_process or _is_loopback(parts.hostname)):
+        raise ConfigError(
+            f"fleet API base URL {_safe_url(base_url)!r} uses plain HTTP to a non-loopback "
+            "host; the API key would travel in clear text: use https://"
+        )
+    return base_url.rstrip("/")
+
+
+def _safe_url(url: str) -> str:
+    # Drop userinfo and query: either may carry credentials.
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}" if parts.scheme else "<invalid URL>"
+
+
+def _retry_after(response: httpx.Response, default: float) -> float:
+    """Seconds to wait from a `Retry-After` header (delta-seconds or HTTP date)."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _cursor_of(next_url: object) -> str | None:
+    # Follow the cursor, not the URL: a `next` pointing at another host must not receive the key.
+    if not isinstance(next_url, str) or not next_url:
+        return None
+    values = parse_qs(urlsplit(next_url).query).get("cursor")
+    return values[0] if values else None
+
+
+class FleetClient:
+    """The fleet recordings API: list pages, get, PATCH, DELETE; use as `async with`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 30.0,
+        max_connections: int = 32,
+        max_attempts: int = 6,
+        max_rate_limited: int = 30,
+        backoff_base: float = 0.1,
+        backoff_max: float = 10.0,
+        retry_after_max: float = 120.0,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not api_key:
+            raise ConfigError("AVALA_API_KEY is not set; export the fleet API key to use it")
+        in_process = isinstance(transport, httpx.ASGITransport)
+        self.base_url = check_base_url(base_url, in_process=in_process)
+        self._secret = api_key
+        self._max_attempts = max(1, max_attempts)
+        self._max_rate_limited = max_rate_limited
+        self._backoff_base = backoff_base
+        self._backoff_max = backoff_max
+        self._retry_after_max = retry_after_max
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={API_KEY_HEADER: api_key, "Accept": "application/json"},
+            timeout=timeout,
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            transport=transport,
+            # A redirect would replay the key to wherever it points.
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> FleetClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # -- public API --------------------------------------------------------------------
+
+    async def recording_pages(
+        self, *, device: str | None = None, status: str | None = None, limit: int = MAX_PAGE_SIZE
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Yield the recordings list page by page (server-side `device`/`status` filters)."""
+        params: dict[str, Any] = {"limit": min(limit, MAX_PAGE_SIZE)}
+        if device is not None:
+            params["device"] = device
+        if status is not None:
+            params["status"] = status
+        seen: set[str] = set()
+        while True:
+            data = await self._json("GET", RECORDINGS_PATH, params=params)
+            if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+                raise FleetError(f"fleet API: GET {RECORDINGS_PATH} answered an unexpected body "
+                                 "(no `results` list); is AVALA_BASE_URL the /api/v1 root?")
+            yield data["results"]
+            cursor = _cursor_of(data.get("next"))
+            if cursor is None:
+                return
+            if cursor in seen:  # a server bug must not become an endless loop
+                raise FleetError(f"fleet API: GET {RECORDINGS_PATH} returned cursor {cursor!r} "
+                                 "twice; stopping")
+            seen.add(cursor)
+            params = {**params, "cursor": cursor}
+
+    async def list_devices(self) -> list[dict[str, Any]]:
+        """All fleet devices (every page)."""
+        devices: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": MAX_PAGE_SIZE}
+        while True:
+            data = await self._json("GET", "/fleet/devices/", params=params)
+            if isinstance(data, list):  # tolerate an unpaginated array
+                return [d for d in data if isinstance(d, dict)]
+            devices.extend(d for d in data.get("results", []) if isinstance(d, dict))
+            cursor = _cursor_of(data.get("next"))
+            if cursor is None:
+                return devices
+            params = {**params, "cursor": cursor}
+
+    async def get_recording(self, uid: str) -> dict[str, Any]:
+        """One recording by uid."""
+        data = await self._json("GET", _recording_path(uid))
+        if not isinstance(data, dict):
+            raise FleetError(f"fleet API: GET {_recording_path(uid)} answered an unexpected body")
+        return data
+
+    async def update_recording(
+        self, uid: str, body: dict[str, Any], *, verify: Verify | None = None
+    ) -> dict[str, Any] | None:
+        """PATCH `status` and/or `tags` (tags replace the whole list).
+
+        `verify` is awaited before re-sending after an ambiguous failure (timeout, 5xx): if it
+        returns True the change is already in place and nothing is re-sent (returns None).
+        """
+        data = await self._json("PATCH", _recording_path(uid), json=body, verify=verify)
+        return data if isinstance(data, dict) else None
+
+    async def delete_recording(self, uid: str) -> None:
+        """DELETE a recording; a 404 after an ambiguous first attempt counts as done."""
+        await self._json("DELETE", _recording_path(uid), gone_ok_after_retry=True)
+
+    # -- transport ---------------------------------------------------------------------
+
+    async def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        verify: Verify | None = None,
+        gone_ok_after_retry: bool = False,
+    ) -> Any:
+        response = await self._send(method, path, params, json, verify, gone_ok_after_retry)
+        if response is None or response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise FleetError(f"fleet API: {method} {path} answered HTTP {response.status_code} "
+                             "with a body that is not JSON") from None
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        json: Any,
+        verify: Verify | None,
+        gone_ok_after_retry: bool,
+    ) -> httpx.Response | None:
+        write = method not in ("GET", "HEAD")
+        failures = 0  # 5xx / timeouts / connection errors so far
+        rate_limited = 0
+        ambiguous = False  # a previous write attempt may have been committed
+        last = ""
+        while True:
+            if ambiguous and verify is not None:
+                try:
+                    if await verify():
+                        return None
+                except FleetError:
+                    pass  # could not check: fall through and re-send (the body is idempotent)
+            try:
+                response = await self._http.request(method, path, params=params, json=json)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                last = f"cannot connect ({type(exc).__name__})"  # never sent: safe to retry
+            except httpx.TimeoutException as exc:
+                last = f"timed out ({type(exc).__name__})"
+                ambiguous = ambiguous or write
+            except httpx.TransportError as exc:
+                last = f"connection failed ({type(exc).__name__})"
+                ambiguous = ambiguous or write
+            else:
+                status = response.status_code
+                if status < 400:
+                    return response
+                if status == 404 and gone_ok_after_retry and ambiguous:
+                    return None
+                if status == 429:
+                    rate_limited += 1
+                    if rate_limited > self._max_rate_limited:
+                        raise FleetError(self._message(method, path, f"still rate limited (HTTP "
+                                         f"429) after {rate_limited} waits; try again later"))
+                    wait = min(_retry_after(response, self._backoff(rate_limited)),
+                               self._retry_after_max)
+                    await self._sleep(wait)
+                    continue
+                if status < 500:
+                    raise FleetError(self._message(method, path, self._describe(response)))
+                last = self._describe(response)
+                ambiguous = ambiguous or write
+            failures += 1
+            if failures >= self._max_attempts:
+                raise FleetError(self._message(method, path, f"{last} (after {failures} "
+                                 "attempts); check the fleet API and re-run"))
+            await self._sleep(self._backoff(failures))
+
+    def _backoff(self, attempt: int) -> float:
+        # Full jitter (AWS architecture blog): spreads retries of concurrent requests apart.
+        ceiling = min(self._backoff_max, self._backoff_base * (2 ** (attempt - 1)))
+        return self._rng.uniform(0, ceiling)
+
+    def _describe(self, response: httpx.Response) -> str:
+        detail = ""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("detail"), str):
+            detail = body["detail"]
+        text = f"HTTP {response.status_code}"
+        if response.status_code == 401:
+            text += " unauthorized: check AVALA_API_KEY"
+        elif response.status_code == 403:
+            text += " forbidden: the API key lacks permission"
+        return f"{text}: {detail}" if detail else text
+
+    def _message(self, method: str, path: str, what: str) -> str:
+        text = f"fleet API: {method} {path} failed: {what}"
+        text = " ".join(text.split())  # one line, whatever the server sent
+        if self._secret:
+            text = text.replace(self._secret, "***")
+        return text[:500]
+
+
+def _recording_path(uid: str) -> str:
+    if not uid or "/" in uid or uid in (".", ".."):
+        raise FleetError(f"fleet API: invalid recording uid {uid!r}")
+    return f"{RECORDINGS_PATH}{uid}/"

@@ -1,0 +1,152 @@
+"""Plan recording changes: stream the campaigns' recordings page by page and keep only changes.
+
+Pages of different devices (and statuses) are fetched concurrently; each page is evaluated as
+it arrives and dropped, so memory grows with the number of changes, not of recordings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from runner.errors import PlanError
+from runner.recordings.model import (
+    ACTIVE_STATUS,
+    KNOWN_STATUSES,
+    Recording,
+    RecordingChange,
+    RecordingPlan,
+    RuleSummary,
+)
+from runner.recordings.rules import change_for
+from runner.recordings.select import Membership, membership_for
+from runner.spec.model import Campaign, RecordingRule
+
+EXAMPLES_PER_RULE = 3
+
+
+class FleetReader(Protocol):
+    """What planning needs from the fleet API (`runner.backends.fleet.FleetClient` is one)."""
+
+    def recording_pages(
+        self, *, device: str | None = None, status: str | None = None
+    ) -> AsyncIterator[list[dict[str, Any]]]: ...
+
+
+@dataclass
+class _Tally:
+    """Mutable per-campaign accumulator while pages stream in (one event loop: no locks)."""
+
+    changes: dict[str, RecordingChange] = field(default_factory=dict)
+    scanned: int = 0
+    skipped_active: int = 0
+    unknown_statuses: Counter[str] = field(default_factory=Counter)
+
+
+async def plan_recordings(
+    campaigns: Iterable[Campaign],
+    fleet: FleetReader,
+    *,
+    now: dt.datetime,
+    concurrency: int = 8,
+) -> tuple[RecordingPlan, ...]:
+    """One `RecordingPlan` per campaign that declares `spec.recordings`, in the given order.
+
+    `now` is the clock age rules are measured against (naive = UTC). Raises `PlanError` when
+    two campaigns would change the same recording (their writes would fight).
+    """
+    now = now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc)
+    selected = [c for c in campaigns if c.recordings is not None]
+    tallies = {c.name: _Tally() for c in selected}
+    gate = asyncio.Semaphore(max(1, concurrency))
+    jobs: list[Awaitable[None]] = []
+    for campaign in selected:
+        assert campaign.recordings is not None
+        membership = membership_for(campaign, now)
+        for device in membership.devices:
+            for status in membership.statuses:
+                jobs.append(_scan(fleet, gate, device, status, membership,
+                                  campaign.recordings.rules, now, tallies[campaign.name]))
+    await asyncio.gather(*jobs)
+    plans = tuple(_finish(c, tallies[c.name]) for c in selected)
+    _refuse_overlaps(plans)
+    return plans
+
+
+async def _scan(
+    fleet: FleetReader,
+    gate: asyncio.Semaphore,
+    device: str,
+    status: str | None,
+    membership: Membership,
+    rules: tuple[RecordingRule, ...],
+    now: dt.datetime,
+    tally: _Tally,
+) -> None:
+    async with gate:
+        async for page in fleet.recording_pages(device=device, status=status):
+            for item in page:
+                recording = Recording.from_api(item)
+                if not membership.contains(recording):
+                    continue
+                tally.scanned += 1
+                if recording.status == ACTIVE_STATUS:
+                    tally.skipped_active += 1
+                    continue
+                if recording.status is not None and recording.status not in KNOWN_STATUSES:
+                    tally.unknown_statuses[recording.status] += 1
+                change = change_for(recording, rules, now)
+                if change is not None:
+                    tally.changes[change.uid] = change
+
+
+def _finish(campaign: Campaign, tally: _Tally) -> RecordingPlan:
+    assert campaign.recordings is not None
+    changes = tuple(sorted(tally.changes.values(), key=lambda c: (c.device or "", c.uid)))
+    warnings: list[str] = []
+    for status, count in sorted(tally.unknown_statuses.items()):
+        warnings.append(
+            f"campaign {campaign.name}: {count} recording(s) have status {status!r}, not one of "
+            f"{', '.join(sorted(KNOWN_STATUSES))}; rules still apply to them"
+        )
+    for rule in campaign.recordings.rules:
+        if rule.set_status is not None and rule.set_status not in KNOWN_STATUSES:
+            warnings.append(
+                f"{rule.location}: rule {rule.name!r} sets status {rule.set_status!r}, not one of "
+                f"{', '.join(sorted(KNOWN_STATUSES))}; the fleet API may refuse it"
+            )
+    summaries = []
+    for rule in campaign.recordings.rules:
+        hits = [c for c in changes if rule.name in c.rules]
+        summaries.append(RuleSummary(
+            rule=rule.name,
+            changed=sum(1 for c in hits if not c.delete),
+            deleted=sum(1 for c in hits if c.delete),
+            examples=tuple(c.uid for c in hits[:EXAMPLES_PER_RULE]),
+        ))
+    return RecordingPlan(
+        campaign=campaign.name,
+        changes=changes,
+        unchanged=tally.scanned - len(changes),
+        scanned=tally.scanned,
+        warnings=tuple(warnings),
+        rules=tuple(summaries),
+        skipped_active=tally.skipped_active,
+    )
+
+
+def _refuse_overlaps(plans: tuple[RecordingPlan, ...]) -> None:
+    owner: dict[str, str] = {}
+    for plan in plans:
+        for change in plan.changes:
+            other = owner.setdefault(change.uid, plan.campaign)
+            if other != plan.campaign:
+                raise PlanError(
+                    f"recording {change.uid} is changed by the rules of both campaign {other} "
+                    f"and campaign {plan.campaign}; narrow spec.recordings.select of one of "
+                    "them so each recording has one owner"
+                )

@@ -1,0 +1,134 @@
+"""Render recording plans: text (terminal), JSON (every change) and Markdown (PR comments)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from runner.recordings.model import RecordingApplyResult, RecordingChange, RecordingPlan
+
+_STYLES = {"add": "32", "change": "33", "delete": "31", "warn": "33", "bold": "1", "dim": "2"}
+
+
+def _paint(text: str, style: str, color: bool) -> str:
+    return f"\x1b[{_STYLES[style]}m{text}\x1b[0m" if color else text
+
+
+def _tags(tags: tuple[str, ...]) -> str:
+    return "[" + ", ".join(tags) + "]"
+
+
+def describe_change(change: RecordingChange) -> str:
+    """One line: what happens to the recording's status and tags."""
+    if change.delete:
+        return f"delete ({change.before_status}, tags {_tags(change.before_tags)})"
+    parts = []
+    if change.status_changed:
+        parts.append(f"status {change.before_status} -> {change.after_status}")
+    if change.tags_changed:
+        added = [t for t in change.after_tags if t not in change.before_tags]
+        removed = [t for t in change.before_tags if t not in change.after_tags]
+        if added:
+            parts.append("tags +" + ",".join(added))
+        if removed:
+            parts.append("tags -" + ",".join(removed))
+    return "; ".join(parts)
+
+
+def recordings_to_json(plans: Iterable[RecordingPlan]) -> list[dict[str, Any]]:
+    """Plans as JSON-ready dicts; every change is listed."""
+    return [
+        {
+            "campaign": plan.campaign,
+            "scanned": plan.scanned,
+            "unchanged": plan.unchanged,
+            "skipped_recording": plan.skipped_active,
+            "to_update": len(plan.updates),
+            "to_delete": len(plan.deletions),
+            "rules": [
+                {"name": r.rule, "changed": r.changed, "deleted": r.deleted,
+                 "examples": list(r.examples)}
+                for r in plan.rules
+            ],
+            "warnings": list(plan.warnings),
+            "changes": [change.to_json() for change in plan.changes],
+        }
+        for plan in plans
+    ]
+
+
+def _headline(plan: RecordingPlan) -> str:
+    return (f"{len(plan.updates)} to update, {len(plan.deletions)} to delete, "
+            f"{plan.unchanged} unchanged of {plan.scanned} scanned")
+
+
+def render_recordings_text(plans: Iterable[RecordingPlan], *, color: bool) -> str:
+    """The "Recordings" section of `campaign plan`: per-rule counts, examples, each deletion."""
+    lines: list[str] = []
+    for plan in plans:
+        lines.append(_paint(f"Recordings of campaign {plan.campaign}: ", "bold", color)
+                     + _headline(plan))
+        if plan.skipped_active:
+            lines.append(f"  ({plan.skipped_active} still recording: left alone)")
+        for rule in plan.rules:
+            if not rule.changed and not rule.deleted:
+                continue
+            counts = []
+            if rule.changed:
+                counts.append(_paint(f"~ {rule.changed} to update", "change", color))
+            if rule.deleted:
+                counts.append(_paint(f"- {rule.deleted} to delete", "delete", color))
+            more = rule.changed + rule.deleted - len(rule.examples)
+            examples = ", ".join(rule.examples) + (f", and {more} more" if more > 0 else "")
+            lines.append(f"  rule {rule.rule}: {', '.join(counts)} (e.g. {examples})")
+        for change in plan.deletions:
+            lines.append("  " + _paint(f"- delete {change.uid}", "delete", color)
+                         + f" on {change.device} ({change.before_status}, tags "
+                         f"{_tags(change.before_tags)}) by rule {', '.join(change.rules)}")
+        for warning in plan.warnings:
+            lines.append("  " + _paint("warning: ", "warn", color) + warning)
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def render_recordings_markdown(plans: Iterable[RecordingPlan]) -> str:
+    """A Markdown "Recordings" section for pull-request comments."""
+    plans = tuple(plans)
+    if not plans:
+        return ""
+    out = ["### Recordings", ""]
+    for plan in plans:
+        out.append(f"**{plan.campaign}**: {_headline(plan)}"
+                   + (f"; {plan.skipped_active} still recording (left alone)"
+                      if plan.skipped_active else ""))
+        out.append("")
+        active = [r for r in plan.rules if r.changed or r.deleted]
+        if active:
+            out += ["| rule | update | delete | examples |", "|---|---:|---:|---|"]
+            for r in active:
+                examples = ", ".join(f"`{uid}`" for uid in r.examples)
+                out.append(f"| `{r.rule}` | {r.changed} | {r.deleted} | {examples} |")
+            out.append("")
+        if plan.deletions:
+            out.append("Deletions:")
+            out.append("")
+            for c in plan.deletions:
+                out.append(f"- `{c.uid}` on `{c.device}` ({c.before_status}) by "
+                           f"{', '.join(f'`{r}`' for r in c.rules)}")
+            out.append("")
+        for warning in plan.warnings:
+            out.append(f"> warning: {warning}")
+        if plan.warnings:
+            out.append("")
+    return "\n".join(out)
+
+
+def render_apply_summary(result: RecordingApplyResult, *, color: bool) -> str:
+    """The line(s) `campaign apply` prints after the recording changes."""
+    head = (f"Recordings: {result.changed} updated, {result.deleted} deleted, "
+            f"{result.unchanged} unchanged, {len(result.failed)} failed")
+    lines = [_paint(head, "delete" if result.failed else "bold", color)]
+    for failure in result.failed[:20]:
+        lines.append(f"  failed {failure.uid}: {failure.reason}")
+    if len(result.failed) > 20:
+        lines.append(f"  ... and {len(result.failed) - 20} more failures; re-run apply to retry")
+    return "\n".join(lines) + "\n"
