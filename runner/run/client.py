@@ -1,0 +1,148 @@
+"""The hot path: set a recording session's state with one small pre-serialised request.
+
+Each (session, state) request body is built once, as bytes, before the run starts; a
+transition is then one POST of those bytes on a kept-alive httpx connection and one
+`json.loads` of a tiny answer. gql was measured against this (bench/bench_bursts.py, numbers
+in docs/bursts.md): its per-request document handling costs more than the whole loopback
+round trip, so the hot path posts bytes and the rest of the tool keeps gql.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from runner.errors import ControlPlaneError
+
+_SET_STATE = (
+    'mutation{{updateRecordingSession(pk_columns:{{id:"{id}"}},_set:{{state:{state}}})'
+    "{{state}}}}"
+)
+_READ = (
+    "query($ids:[uuid!]!){recordingSessions(where:{id:{_in:$ids}})"
+    "{id name state startDate endDate}}"
+)
+STATES = ("Stopped", "Scheduled", "Standby", "Started")
+
+
+class TransitionError(ControlPlaneError):
+    """A state change failed; `retryable` says whether sending it again can help."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where the control plane is: URL, auth headers, and a transport for the in-process sandbox."""
+
+    url: str
+    headers: Mapping[str, str]
+    transport: httpx.AsyncBaseTransport | None = None
+
+    def client(self) -> httpx.AsyncClient:
+        """A client that keeps its connections alive between transitions (httpx default pool)."""
+        return httpx.AsyncClient(
+            transport=self.transport,
+            headers={**self.headers, "content-type": "application/json"},
+            timeout=httpx.Timeout(5.0),
+            # One connection per concurrently switching session, kept open between bursts.
+            limits=httpx.Limits(max_keepalive_connections=64, keepalive_expiry=60.0),
+        )
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A recording session as the runner needs it."""
+
+    id: str
+    name: str
+    state: str
+
+
+class SessionStates:
+    """Reads and sets recording session states through one httpx client."""
+
+    def __init__(self, http: httpx.AsyncClient, url: str) -> None:
+        self._http = http
+        self._url = url
+        self._bodies: dict[tuple[str, str], bytes] = {}
+        self.last_request: float = 0.0  # time.monotonic() of the last answer (idle detection)
+
+    def prepare(self, session_id: str, state: str) -> bytes:
+        """Build (once) the request body that sets `state` on the session; ids are uuids."""
+        if state not in STATES:
+            raise ValueError(f"unknown session state {state!r}")
+        key = (session_id, state)
+        body = self._bodies.get(key)
+        if body is None:
+            # Literal arguments, no variables: the smallest document the server can parse.
+            query = _SET_STATE.format(id=_uuid(session_id), state=state)
+            body = json.dumps({"query": query}, separators=(",", ":")).encode()
+            self._bodies[key] = body
+        return body
+
+    async def set_state(self, session_id: str, state: str, timeout: float = 2.0) -> str:
+        """Send the prepared transition; return the state the backend acknowledged."""
+        body = self.prepare(session_id, state)
+        data = await self._post(body, timeout)
+        row = data.get("updateRecordingSession")
+        if not isinstance(row, dict):
+            raise TransitionError(
+                f"session {session_id} does not exist on the control plane "
+                "(run `campaign apply` first)", retryable=False)
+        return str(row.get("state"))
+
+    async def read(
+        self, session_ids: Sequence[str], timeout: float = 10.0
+    ) -> dict[str, SessionRow]:
+        """The current name and state of each existing session, by id."""
+        body = json.dumps({"query": _READ, "variables": {"ids": list(session_ids)}}).encode()
+        data = await self._post(body, timeout)
+        rows = data.get("recordingSessions") or []
+        return {
+            str(r["id"]): SessionRow(str(r["id"]), str(r["name"]), str(r["state"])) for r in rows
+        }
+
+    async def _post(self, body: bytes, timeout: float) -> dict[str, Any]:
+        try:
+            response = await self._http.post(self._url, content=body, timeout=timeout)
+        except httpx.TimeoutException as exc:
+            raise TransitionError(f"control plane timed out ({type(exc).__name__})",
+                                  retryable=True) from exc
+        except httpx.HTTPError as exc:
+            raise TransitionError(f"control plane unreachable: {type(exc).__name__}",
+                                  retryable=True) from exc
+        self.last_request = time.monotonic()
+        if response.status_code != 200:
+            raise TransitionError(
+                f"control plane answered HTTP {response.status_code}",
+                retryable=response.status_code in (408, 429) or response.status_code >= 500)
+        try:
+            payload = response.json()
+        except ValueError as exc:
+            raise TransitionError("control plane answered something that is not JSON",
+                                  retryable=True) from exc
+        errors = payload.get("errors")
+        if errors:
+            first = errors[0] if isinstance(errors[0], dict) else {}
+            code = (first.get("extensions") or {}).get("code", "")
+            message = str(first.get("message", "unknown error"))
+            raise TransitionError(f"control plane error: {message} ({code or 'no code'})",
+                                  retryable=code in ("unexpected", ""))
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            raise TransitionError("control plane answered without data", retryable=True)
+        return data
+
+
+def _uuid(value: str) -> str:
+    """Reject anything that is not a uuid before it goes into a literal GraphQL document."""
+    return str(uuid.UUID(value))
