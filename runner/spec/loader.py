@@ -1,0 +1,259 @@
+"""`load_campaigns`: files and directories -> validated Campaign models plus diagnostics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from runner.errors import UsageError
+from runner.spec.capabilities import Capabilities, default_capabilities
+from runner.spec.diagnostics import Diagnostic
+from runner.spec.model import Campaign, Location
+from runner.spec.schema import schema_diagnostics
+from runner.spec.yamlsafe import Document, Path, load_documents
+
+# Normalised key fragments that mean a credential; campaign files must never carry one.
+_SECRET_WORDS = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "credential",
+    "privatekey",
+    "accesskey",
+)
+_NUMERIC_SERIAL = re.compile(r"[-+]?[0-9][0-9_.:eE+-]*|0[xXoObB][0-9a-fA-F_]+")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Campaigns that passed every check, all diagnostics (sorted), and the files read."""
+
+    campaigns: tuple[Campaign, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when no diagnostic is an error (warnings are fine)."""
+        return not any(d.severity == "error" for d in self.diagnostics)
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        """Only the error diagnostics."""
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        """Only the warning diagnostics."""
+        return tuple(d for d in self.diagnostics if d.severity == "warning")
+
+
+def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """Files as given, directories as their *.yaml/*.yml files (recursive, sorted).
+
+    Raises UsageError for a path that does not exist.
+    """
+    files: list[str] = []
+    for raw in paths:
+        path = os.fspath(raw)
+        if os.path.isdir(path):
+            found: list[str] = []
+            for root, dirs, names in os.walk(path):
+                dirs[:] = [d for d in dirs if not d.startswith(".")]  # skip .git, .campaign
+                found.extend(
+                    os.path.join(root, n)
+                    for n in names
+                    if n.endswith((".yaml", ".yml")) and not n.startswith(".")
+                )
+            files.extend(sorted(found))
+        elif os.path.exists(path):
+            files.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or directory")
+    seen: set[str] = set()
+    return [f for f in files if not (f in seen or seen.add(f))]  # type: ignore[func-returns-value]
+
+
+def load_campaigns(
+    paths: Sequence[str | os.PathLike[str]] | str,
+    *,
+    now: dt.datetime | None = None,
+    capabilities: Capabilities | None = None,
+) -> LoadResult:
+    """Load, validate and build every campaign in `paths` (files or directories).
+
+    Never raises for bad input: problems are diagnostics. `now` (aware) enables the
+    "window in the past" warning. Raises UsageError only for a path that does not exist.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    files = expand_paths(paths)
+    caps = capabilities if capabilities is not None else default_capabilities()
+    campaigns: list[Campaign] = []
+    diags: list[Diagnostic] = []
+    names: dict[str, Location] = {}
+    for filename in files:
+        try:
+            with open(filename, "rb") as fh:
+                data = fh.read(_max_read())
+        except OSError as exc:
+            diags.append(
+                Diagnostic(
+                    Location(filename, 1, 1),
+                    "error",
+                    "CMP109",
+                    f"cannot read file: {exc.strerror or exc}",
+                    "check the path and its permissions",
+                )
+            )
+            continue
+        docs, file_diags = load_documents(data, filename)
+        diags.extend(file_diags)
+        if not docs and not file_diags:
+            diags.append(
+                Diagnostic(
+                    Location(filename, 1, 1),
+                    "warning",
+                    "CMP117",
+                    "file contains no campaign",
+                    "add a `kind: Campaign` document",
+                )
+            )
+        for doc in docs:
+            campaign, doc_diags = load_document(doc, caps, now)
+            diags.extend(doc_diags)
+            name = _name(doc)
+            if name is not None:
+                if name in names:
+                    first = names[name]
+                    diags.append(
+                        Diagnostic(
+                            doc.where(("metadata", "name")),
+                            "error",
+                            "CMP118",
+                            f"campaign name {name!r} is already used at {first}",
+                            "campaign names must be unique across all files",
+                        )
+                    )
+                    continue
+                names[name] = doc.where(("metadata", "name"))
+            if campaign is not None:
+                campaigns.append(campaign)
+    diags.sort(key=_order)
+    failed = {d.location.file for d in diags if d.severity == "error" and d.location}
+    # A campaign is kept only if its own document is clean; others in the file still load.
+    kept = tuple(c for c in campaigns if not _has_error_in(c, diags, failed))
+    return LoadResult(kept, tuple(diags), tuple(files))
+
+
+def _max_read() -> int:
+    from runner.spec.yamlsafe import MAX_FILE_BYTES
+
+    return MAX_FILE_BYTES + 1  # one byte more so "too large" is detected without reading it all
+
+
+def _order(d: Diagnostic) -> tuple[Any, ...]:
+    loc = d.location
+    return (loc.file, loc.line, loc.column, d.code) if loc else ("", 0, 0, d.code)
+
+
+def _name(doc: Document) -> str | None:
+    value = doc.value
+    if isinstance(value, dict) and isinstance(value.get("metadata"), dict):
+        name = value["metadata"].get("name")
+        return name if isinstance(name, str) else None
+    return None
+
+
+def _has_error_in(campaign: Campaign, diags: list[Diagnostic], failed: set[str]) -> bool:
+    # Only duplicate-name errors can land on an otherwise clean campaign after it was built.
+    if campaign.location.file not in failed:
+        return False
+    name_loc = campaign.locations.get("metadata.name")
+    return any(d.code == "CMP118" and d.location == name_loc for d in diags)
+
+
+def load_document(
+    doc: Document, capabilities: Capabilities, now: dt.datetime | None
+) -> tuple[Campaign | None, list[Diagnostic]]:
+    """Check one YAML document (secrets, YAML surprises, schema, semantics) and build it."""
+    from runner.spec.build import build_campaign
+
+    if not isinstance(doc.value, dict):
+        return None, [
+            Diagnostic(
+                doc.start,
+                "error",
+                "CMP116",
+                "a campaign document must be a mapping (apiVersion, kind, ...)",
+                "start the document with `apiVersion: campaign/v1`",
+            )
+        ]
+    diags: list[Diagnostic] = []
+    secret_keys = _secret_keys(doc, doc.value, (), diags)
+    _serials(doc, diags)
+    diags.extend(schema_diagnostics(doc, secret_keys))
+    if any(d.severity == "error" for d in diags):
+        return None, diags
+    campaign, semantic = build_campaign(doc, capabilities, now)
+    return campaign, diags + semantic
+
+
+def _secret_keys(doc: Document, value: Any, path: Path, diags: list[Diagnostic]) -> set[Path]:
+    found: set[Path] = set()
+    if isinstance(value, dict):
+        for key, child in value.items():
+            normal = re.sub(r"[^a-z]", "", str(key).lower())
+            here = (*path, key)
+            if any(word in normal for word in _SECRET_WORDS):
+                # Never echo the value: it may be a real credential.
+                diags.append(
+                    Diagnostic(
+                        doc.key_where(here),
+                        "error",
+                        "CMP501",
+                        f"key {key!r} looks like a secret; campaign files must not "
+                        "contain credentials",
+                        "remove it; pass secrets through the environment "
+                        "(HASURA_GRAPHQL_ADMIN_SECRET, AVALA_API_KEY)",
+                    )
+                )
+                found.add(here)
+                doc.reported.add(here)
+                continue
+            found |= _secret_keys(doc, child, here, diags)
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            found |= _secret_keys(doc, child, (*path, i), diags)
+    return found
+
+
+def _serials(doc: Document, diags: list[Diagnostic]) -> None:
+    spec = doc.value.get("spec")
+    cameras = spec.get("cameras") if isinstance(spec, dict) else None
+    if not isinstance(cameras, list):
+        return
+    for i in range(len(cameras)):
+        path: Path = ("spec", "cameras", i, "serial")
+        plain = doc.plain.get(path)
+        if plain is None or path in doc.reported:
+            continue
+        tag, text = plain
+        if not tag.endswith(":str") or _NUMERIC_SERIAL.fullmatch(text):
+            diags.append(
+                Diagnostic(
+                    doc.where(path),
+                    "error",
+                    "CMP308",
+                    f"serial {text} is unquoted; YAML may read it as a number "
+                    "(dropping leading zeros or changing its base)",
+                    f'quote it: serial: "{text}"',
+                )
+            )
+            doc.reported.add(path)

@@ -1,0 +1,102 @@
+"""Window occurrences: which concrete [start, end) intervals a campaign's window covers.
+
+DST rule (deterministic, documented in docs/campaign-files.md): a wall-clock time is
+resolved in the window's IANA zone with `fold=0`. So
+
+- a wall time inside a DST gap (e.g. 02:30 on the spring-forward night) moves forward by
+  the length of the gap (02:30 -> 03:30 local, same UTC instant as "02:30 before the jump");
+- an ambiguous wall time (e.g. 02:30 on the fall-back night) takes the first instant
+  (the earlier offset, fold=0).
+
+Occurrence keys: "" for an absolute window, the local start date "YYYY-MM-DD" for a
+recurring one; the reconciler names sessions `<campaign>` and `<campaign>#<key>`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from runner.spec.model import AbsoluteWindow, Occurrence, RecurringWindow, Window
+
+_UTC = dt.timezone.utc
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    """The ZoneInfo for an IANA name (cached; raises ZoneInfoNotFoundError/ValueError)."""
+    return ZoneInfo(name)
+
+
+def resolve_local(day: dt.date, wall: dt.time, tz: str) -> dt.datetime:
+    """The aware instant for wall time `wall` on `day` in zone `tz`, by the module's DST rule."""
+    naive = dt.datetime.combine(day, wall.replace(tzinfo=None, fold=0))
+    info = zone(tz)
+    # Round-trip through UTC so a time in a gap comes back normalised (02:30 -> 03:30+02:00).
+    return naive.replace(tzinfo=info).astimezone(_UTC).astimezone(info)
+
+
+def wall_time_issue(day: dt.date, wall: dt.time, tz: str) -> str | None:
+    """Return "gap" (wall time does not exist that day), "ambiguous" (exists twice) or None."""
+    info = zone(tz)
+    naive = dt.datetime.combine(day, wall.replace(tzinfo=None, fold=0))
+    first = naive.replace(tzinfo=info)
+    second = naive.replace(tzinfo=info, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return None
+    # In a gap the round trip lands on a different wall time; when ambiguous it does not.
+    back = first.astimezone(_UTC).astimezone(info).replace(tzinfo=None)
+    return "gap" if back != naive else "ambiguous"
+
+
+def occurrences(window: Window, start: dt.datetime, end: dt.datetime) -> list[Occurrence]:
+    """Every occurrence of `window` overlapping [start, end) (aware datetimes), in start order."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("occurrences() needs timezone-aware datetimes")
+    if isinstance(window, AbsoluteWindow):
+        if window.start < end and window.end > start:
+            return [Occurrence("", window.start, window.end)]
+        return []
+    return _recurring(window, start, end)
+
+
+def all_occurrences(window: Window, limit: int = 10_000) -> list[Occurrence]:
+    """All occurrences of a bounded window (absolute, or recurring with `until`), <= `limit`."""
+    if isinstance(window, AbsoluteWindow):
+        return [Occurrence("", window.start, window.end)]
+    if window.until is None:
+        raise ValueError("a recurring window without `until` has no last occurrence")
+    first = resolve_local(window.start, dt.time(0), window.timezone)
+    last = resolve_local(window.until + dt.timedelta(days=2), dt.time(0), window.timezone)
+    return _recurring(window, first, last)[:limit]
+
+
+def occurrence_length(window: RecurringWindow) -> dt.timedelta:
+    """Nominal wall-clock length of one recurring occurrence (DST days may differ by the shift)."""
+    begin = dt.datetime.combine(dt.date(2000, 1, 1), window.start_time)
+    finish = dt.datetime.combine(dt.date(2000, 1, 1), window.end_time)
+    if finish <= begin:
+        finish += dt.timedelta(days=1)
+    return finish - begin
+
+
+def _recurring(window: RecurringWindow, start: dt.datetime, end: dt.datetime) -> list[Occurrence]:
+    info = zone(window.timezone)
+    # An overnight occurrence that began the day before `start` can still overlap it.
+    first_day = max(window.start, start.astimezone(info).date() - dt.timedelta(days=1))
+    last_day = end.astimezone(info).date()
+    if window.until is not None:
+        last_day = min(last_day, window.until)
+    overnight = window.end_time <= window.start_time
+    found: list[Occurrence] = []
+    day = first_day
+    while day <= last_day:
+        if day.isoweekday() in window.days:
+            occ_start = resolve_local(day, window.start_time, window.timezone)
+            end_day = day + dt.timedelta(days=1) if overnight else day
+            occ_end = resolve_local(end_day, window.end_time, window.timezone)
+            if occ_start < end and occ_end > start and occ_end > occ_start:
+                found.append(Occurrence(day.isoformat(), occ_start, occ_end))
+        day += dt.timedelta(days=1)
+    return found

@@ -1,0 +1,338 @@
+"""A positions-keeping, surprise-refusing YAML loader built on PyYAML's (C)SafeLoader composer.
+
+PyYAML composes the file into nodes (which carry line/column marks); this module constructs
+plain Python values from those nodes itself, so that
+
+- every value's file:line:column is recorded (by path, e.g. ("spec", "cameras", 0, "serial"));
+- only the core YAML tags are accepted: `!!python/...` and custom tags are errors, never run;
+- duplicate keys are errors; mapping keys are always their source text (`on:` stays "on");
+- YAML 1.1 surprises do not silently change meaning: `yes/no/on/off` are errors (only
+  true/false are booleans), timestamps stay strings (parsed later, keeping their offset),
+  octal/hex/sexagesimal numbers (`0755`, `0x10`, `18:00`) stay their source text;
+- limits bound the work: file size, documents per file, nodes visited while constructing
+  (so an alias bomb stops after a fixed number of steps) and nesting depth.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from runner.spec.diagnostics import Diagnostic
+from runner.spec.model import Location
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_DOCUMENTS = 200
+MAX_NODE_VISITS = 50_000  # per document, counting every alias expansion
+MAX_DEPTH = 64
+
+Path = tuple[str | int, ...]
+
+_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_T = "tag:yaml.org,2002:"
+_BOOL_WORDS = {"true": True, "false": False}
+_DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_DECIMAL_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+@dataclass
+class Document:
+    """One YAML document as plain values plus where each value (and each key) was written."""
+
+    value: Any
+    start: Location
+    values: dict[Path, Location] = field(default_factory=dict)
+    keys: dict[Path, Location] = field(default_factory=dict)
+    # Plain (unquoted) scalars: path -> (resolved YAML tag, source text).
+    plain: dict[Path, tuple[str, str]] = field(default_factory=dict)
+    # Paths the loader already reported (later checks stay quiet about them).
+    reported: set[Path] = field(default_factory=set)
+
+    def where(self, path: Path) -> Location:
+        """The closest recorded location for `path` (walking up to the document start)."""
+        probe = tuple(path)
+        while probe:
+            if probe in self.values:
+                return self.values[probe]
+            probe = probe[:-1]
+        return self.values.get((), self.start)
+
+    def key_where(self, path: Path) -> Location:
+        """Where the key of `path` was written (falls back to the value's location)."""
+        return self.keys.get(tuple(path)) or self.where(path)
+
+
+class _TooMuch(Exception):
+    """Construction budget exceeded (alias bomb or absurd nesting)."""
+
+    def __init__(self, code: str, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.code, self.message, self.hint = code, message, hint
+
+
+def load_documents(data: bytes, filename: str) -> tuple[list[Document], list[Diagnostic]]:
+    """Parse every document in `data`; never raises for bad input (problems become diagnostics)."""
+    diags: list[Diagnostic] = []
+    top = Location(filename, 1, 1)
+    if len(data) > MAX_FILE_BYTES:
+        diags.append(
+            Diagnostic(
+                top,
+                "error",
+                "CMP101",
+                f"file is {len(data)} bytes, more than the {MAX_FILE_BYTES} allowed",
+                "split the campaigns over several files",
+            )
+        )
+        return [], diags
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        diags.append(
+            Diagnostic(
+                Location(filename, line, 1),
+                "error",
+                "CMP109",
+                f"file is not UTF-8 text (byte {exc.start})",
+                "save the file as UTF-8",
+            )
+        )
+        return [], diags
+    docs: list[Document] = []
+    loader = _Loader(text)
+    try:
+        count = 0
+        while loader.check_node():
+            node = loader.get_node()
+            count += 1
+            if count > MAX_DOCUMENTS:
+                diags.append(
+                    Diagnostic(
+                        _loc(filename, node.start_mark),
+                        "error",
+                        "CMP102",
+                        f"more than {MAX_DOCUMENTS} documents in one file",
+                        "split the campaigns over several files",
+                    )
+                )
+                break
+            if node is None:
+                continue
+            builder = _Builder(filename, diags)
+            try:
+                value = builder.build(node, (), 0)
+            except _TooMuch as exc:
+                diags.append(
+                    Diagnostic(
+                        _loc(filename, node.start_mark), "error", exc.code, exc.message, exc.hint
+                    )
+                )
+                continue
+            doc = Document(
+                value,
+                _loc(filename, node.start_mark),
+                builder.values,
+                builder.keys,
+                builder.plain,
+                builder.reported,
+            )
+            docs.append(doc)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = _loc(filename, mark) if mark is not None else top
+        message = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        diags.append(
+            Diagnostic(
+                where,
+                "error",
+                "CMP100",
+                f"YAML syntax error: {message}",
+                "fix the YAML syntax at this position",
+            )
+        )
+    except yaml.YAMLError as exc:
+        diags.append(
+            Diagnostic(
+                top, "error", "CMP100", f"YAML error: {_one_line(str(exc))}", "fix the YAML syntax"
+            )
+        )
+    except RecursionError:
+        diags.append(
+            Diagnostic(
+                top,
+                "error",
+                "CMP103",
+                "YAML nesting is too deep to read",
+                f"campaign files never nest more than {MAX_DEPTH} levels",
+            )
+        )
+    finally:
+        loader.dispose()
+    return docs, diags
+
+
+def _loc(filename: str, mark: Any) -> Location:
+    return Location(filename, mark.line + 1, mark.column + 1)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class _Builder:
+    """Constructs plain values from one document's node graph, within budget."""
+
+    def __init__(self, filename: str, diags: list[Diagnostic]) -> None:
+        self.filename = filename
+        self.diags = diags
+        self.visits = 0
+        self.values: dict[Path, Location] = {}
+        self.keys: dict[Path, Location] = {}
+        self.plain: dict[Path, tuple[str, str]] = {}
+        self.reported: set[Path] = set()
+        self.path: Path = ()
+
+    def error(self, node: Any, code: str, message: str, hint: str) -> None:
+        self.reported.add(self.path)
+        self.diags.append(
+            Diagnostic(_loc(self.filename, node.start_mark), "error", code, message, hint)
+        )
+
+    def build(self, node: Any, path: Path, depth: int) -> Any:
+        self.visits += 1
+        if self.visits > MAX_NODE_VISITS:
+            raise _TooMuch(
+                "CMP103",
+                f"document expands to more than {MAX_NODE_VISITS} values (alias bomb?)",
+                "use fewer aliases (*name); campaigns are small",
+            )
+        if depth > MAX_DEPTH:
+            raise _TooMuch(
+                "CMP103",
+                f"document nests more than {MAX_DEPTH} levels deep",
+                "flatten the structure; campaign files are shallow",
+            )
+        self.values.setdefault(path, _loc(self.filename, node.start_mark))
+        self.path = path
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _T + "seq":
+                self.bad_tag(node)
+                return None
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        if isinstance(node, yaml.MappingNode):
+            if node.tag not in (_T + "map",):
+                self.bad_tag(node)
+                return None
+            return self.mapping(node, path, depth)
+        return None  # pragma: no cover - the composer only makes the three kinds
+
+    def bad_tag(self, node: Any) -> None:
+        tag = str(node.tag)
+        if tag.startswith(_T + "python/"):
+            message = f"unsafe tag !!{tag[len(_T) :]} refused (campaign files are never executed)"
+        else:
+            message = f"unsupported YAML tag {tag!r}"
+        self.error(node, "CMP106", message, "remove the tag; write plain values")
+
+    def mapping(self, node: Any, path: Path, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        seen: dict[str, Any] = {}
+        merged: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _T + "merge":
+                # `<<: *defaults` — copy keys that are not written explicitly.
+                sources = (
+                    value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                )
+                for source in sources:
+                    if not isinstance(source, yaml.MappingNode):
+                        self.error(
+                            source,
+                            "CMP107",
+                            "`<<` merges only mappings",
+                            "merge an anchored mapping: <<: *name",
+                        )
+                        continue
+                    value = self.build(source, path, depth + 1)
+                    if isinstance(value, dict):
+                        for k, v in value.items():
+                            merged.setdefault(k, v)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.error(
+                    key_node,
+                    "CMP107",
+                    "mapping keys must be plain strings",
+                    "use a simple word as the key",
+                )
+                self.visits += 1
+                continue
+            if key_node.tag.startswith(_T + "python/") or (
+                key_node.tag.startswith("!") and key_node.tag != "!"
+            ):
+                self.bad_tag(key_node)
+                continue
+            key = str(key_node.value)
+            if key in seen:
+                first = _loc(self.filename, seen[key].start_mark)
+                self.error(
+                    key_node,
+                    "CMP104",
+                    f"duplicate key {key!r} (first at line {first.line})",
+                    "remove one of them; YAML would silently keep only the last",
+                )
+                continue
+            seen[key] = key_node
+            child = (*path, key)
+            self.keys[child] = _loc(self.filename, key_node.start_mark)
+            result[key] = self.build(value_node, child, depth + 1)
+            self.path = path
+        for k, v in merged.items():
+            result.setdefault(k, v)
+        return result
+
+    def scalar(self, node: Any, path: Path) -> Any:
+        tag: str = node.tag
+        text: str = node.value
+        if node.style:  # quoted or block scalar (the C composer says "" for plain)
+            if tag not in (_T + "str",) and tag != "!":
+                self.bad_tag(node)
+                return None
+            return text
+        self.plain[path] = (tag, text)
+        if tag == _T + "str":
+            return text
+        if tag == _T + "null":
+            return None
+        if tag == _T + "bool":
+            lowered = text.lower()
+            if lowered in _BOOL_WORDS:
+                return _BOOL_WORDS[lowered]
+            self.error(
+                node,
+                "CMP105",
+                f"{text!r} is read as a boolean by YAML 1.1; only true/false are accepted",
+                f'write true or false, or quote it ("{text}") if you meant the text',
+            )
+            return None
+        if tag == _T + "int":
+            if _DECIMAL_INT.fullmatch(text):
+                return int(text)
+            return text  # 0755, 0x1F, 1_000, 18:00: keep the text, checks explain it
+        if tag == _T + "float":
+            if _DECIMAL_FLOAT.fullmatch(text):
+                return float(text)
+            return text  # .inf, .nan, 1:30.5
+        if tag == _T + "timestamp":
+            return text  # parsed later so an offset is never dropped
+        if tag in (_T + "value", _T + "yaml"):
+            return text
+        self.bad_tag(node)
+        return None
