@@ -15,7 +15,8 @@ import email.utils
 import ipaddress
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,11 +25,36 @@ import httpx
 from runner.errors import ConfigError, FleetError
 
 API_KEY_HEADER = "X-Avala-Api-Key"
+BASE_URL_VAR = "AVALA_BASE_URL"
+API_KEY_VAR = "AVALA_API_KEY"
 MAX_PAGE_SIZE = 1000  # the API's upper bound for `limit`
 RECORDINGS_PATH = "/fleet/recordings/"
 
 Sleep = Callable[[float], Awaitable[None]]
 Verify = Callable[[], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class FleetSettings:
+    """Where the fleet API is and its key (never shown in `repr`)."""
+
+    base_url: str
+    api_key: str = field(repr=False)
+
+
+def fleet_settings(env: Mapping[str, str]) -> FleetSettings | None:
+    """Read `AVALA_BASE_URL` / `AVALA_API_KEY` from the mapping given (None if neither is set)."""
+    base_url = env.get(BASE_URL_VAR, "").strip()
+    api_key = env.get(API_KEY_VAR, "").strip()
+    if not base_url and not api_key:
+        return None
+    if not base_url:
+        raise ConfigError(f"${API_KEY_VAR} is set but ${BASE_URL_VAR} is not; set it to the "
+                          "fleet API root, e.g. https://host/api/v1")
+    if not api_key:
+        raise ConfigError(f"${BASE_URL_VAR} is set but ${API_KEY_VAR} is not; export the fleet "
+                          "API key")
+    return FleetSettings(check_base_url(base_url), api_key)
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -50,11 +76,16 @@ def check_base_url(base_url: str, *, in_process: bool = False) -> str:
             f"fleet API base URL {_safe_url(base_url)!r} is not an http(s) URL; "
             "set AVALA_BASE_URL like https://host/api/v1"
         )
+    if parts.username or parts.password:
+        raise ConfigError(f"fleet API base URL {_safe_url(base_url)!r} carries credentials; "
+                          f"put the key in ${API_KEY_VAR} instead")
     if parts.scheme == "http" and not (in_process or _is_loopback(parts.hostname)):
         raise ConfigError(
             f"fleet API base URL {_safe_url(base_url)!r} uses plain HTTP to a non-loopback "
             "host; the API key would travel in clear text: use https://"
         )
+    if parts.path.strip("/") == "":
+        return base_url.rstrip("/") + "/api/v1"  # the host alone: the API lives under /api/v1
     return base_url.rstrip("/")
 
 
@@ -110,7 +141,7 @@ class FleetClient:
         rng: random.Random | None = None,
     ) -> None:
         if not api_key:
-            raise ConfigError("AVALA_API_KEY is not set; export the fleet API key to use it")
+            raise ConfigError(f"${API_KEY_VAR} is not set; export the fleet API key to use it")
         in_process = isinstance(transport, httpx.ASGITransport)
         self.base_url = check_base_url(base_url, in_process=in_process)
         self._secret = api_key

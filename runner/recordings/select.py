@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from runner.recordings.model import Recording
 from runner.spec.model import AbsoluteWindow, Campaign, RecordingSelector
+from runner.spec.windows import occurrences
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,6 @@ def _window_intervals(
     else:
         # Expand from the first day up to `now` (recordings cannot start later; a day of slack
         # covers a skewed device clock): one interval per occurrence, a few thousand at most.
-        from runner.spec.windows import occurrences  # only recurring windows need it
-
         first = dt.datetime.combine(window.start, dt.time(0), dt.timezone.utc)
         last = now + dt.timedelta(days=1)
         raw = [(o.start, o.end) for o in occurrences(window, first - dt.timedelta(days=1), last)]

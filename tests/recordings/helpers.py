@@ -59,3 +59,33 @@ def campaign(
                                    location=HERE),
         location=HERE,
     )
+
+
+def iso(value: dt.datetime) -> str:
+    """The API's timestamp form: UTC with a Z."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def seed_recordings(db_path: object, recordings: list[dict[str, object]]) -> None:
+    """Insert fleet recordings straight into the sandbox's SQLite store (its own store API)."""
+    import json
+
+    from runner.sandbox.store import connect, transaction
+
+    conn = connect(str(db_path))
+    try:
+        with transaction(conn):
+            conn.executemany(
+                "INSERT INTO fleet_recording (uid, device, status, duration_seconds, size_bytes,"
+                " topics, tags, started_at, ended_at, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (r["uid"], r["device"], r["status"], r.get("duration_seconds"),
+                     r.get("size_bytes"), json.dumps(r.get("topics", [])),
+                     json.dumps(r.get("tags", [])), r.get("started_at"), r.get("ended_at"),
+                     r["created_at"], r.get("updated_at", r["created_at"]))
+                    for r in recordings
+                ],
+            )
+    finally:
+        conn.close()
