@@ -543,25 +543,47 @@ def _fmt(value: dt.timedelta) -> str:
 
 
 def build_campaign(
-    doc: Document, capabilities: Capabilities, now: dt.datetime | None
+    doc: Document,
+    capabilities: Capabilities,
+    now: dt.datetime | None,
+    broken: set[Path] | None = None,
 ) -> tuple[Campaign | None, list[Diagnostic]]:
-    """Check a schema-valid document and build its Campaign (None when there are errors)."""
+    """Check a document and build its Campaign (None when there are errors).
+
+    `broken` holds paths already reported invalid (schema, YAML); sections touching them are
+    not checked, the others are, so one run reports every problem.
+    """
+    bad = broken or set()
+
+    def sound(*sections: Path) -> bool:
+        return not any(b[: len(s)] == s or s[: len(b)] == b for b in bad for s in sections)
+
     check = _Checker(doc, capabilities, now)
     value = doc.value
-    meta, spec = value["metadata"], value["spec"]
-    cameras = check.cameras(spec)
-    window = check.window(spec["window"])
-    trigger = Trigger(spec.get("trigger", "scheduled"))
-    bursts = check.bursts(spec, trigger, window)
-    recordings = check.recordings(spec)
+    # `spec` itself usable (a mapping) even if something below it is broken.
+    spec_ok = not any(("spec",)[: len(b)] == b for b in bad)
+    spec: dict[str, Any] = value.get("spec") if spec_ok else {}
+    cameras: tuple[Camera, ...] = ()
+    window: Window | None = None
+    bursts = recordings = None
+    if sound(("spec", "cameras"), ("spec", "profiles")) and "cameras" in spec:
+        cameras = check.cameras(spec)
+    if sound(("spec", "window")) and "window" in spec:
+        window = check.window(spec["window"])
+    trigger = Trigger(spec.get("trigger", "scheduled")) if sound(("spec", "trigger")) else None
+    if trigger is not None and sound(("spec", "bursts"), ("spec", "window")):
+        bursts = check.bursts(spec, trigger, window)
+    if sound(("spec", "recordings")):
+        recordings = check.recordings(spec)
+    if bad or check.errors or window is None or trigger is None:
+        return None, check.diags
+    meta = value["metadata"]
     session_raw = spec.get("session") or {}
     session = SessionSettings(
         mode=session_raw.get("mode", "Storage"),
         max_size_megabytes=session_raw.get("maxSizeMegabytes", 0),
         max_time_seconds=session_raw.get("maxTimeSeconds", 0),
     )
-    if check.errors or window is None:
-        return None, check.diags
     campaign = Campaign(
         name=meta["name"],
         labels=tuple(sorted((meta.get("labels") or {}).items())),

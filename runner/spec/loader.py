@@ -37,6 +37,7 @@ class LoadResult:
     campaigns: tuple[Campaign, ...]
     diagnostics: tuple[Diagnostic, ...]
     files: tuple[str, ...]
+    documents: int = 0  # YAML documents that were read (valid or not)
 
     @property
     def ok(self) -> bool:
@@ -98,6 +99,7 @@ def load_campaigns(
     campaigns: list[Campaign] = []
     diags: list[Diagnostic] = []
     names: dict[str, Location] = {}
+    documents = 0
     for filename in files:
         try:
             with open(filename, "rb") as fh:
@@ -125,6 +127,7 @@ def load_campaigns(
                     "add a `kind: Campaign` document",
                 )
             )
+        documents += len(docs)
         for doc in docs:
             campaign, doc_diags = load_document(doc, caps, now)
             diags.extend(doc_diags)
@@ -149,7 +152,7 @@ def load_campaigns(
     failed = {d.location.file for d in diags if d.severity == "error" and d.location}
     # A campaign is kept only if its own document is clean; others in the file still load.
     kept = tuple(c for c in campaigns if not _has_error_in(c, diags, failed))
-    return LoadResult(kept, tuple(diags), tuple(files))
+    return LoadResult(kept, tuple(diags), tuple(files), documents)
 
 
 def _max_read() -> int:
@@ -198,10 +201,23 @@ def load_document(
     diags: list[Diagnostic] = []
     secret_keys = _secret_keys(doc, doc.value, (), diags)
     _serials(doc, diags)
-    diags.extend(schema_diagnostics(doc, secret_keys))
-    if any(d.severity == "error" for d in diags):
-        return None, diags
-    campaign, semantic = build_campaign(doc, capabilities, now)
+    broken: set[Path] = set()
+    diags.extend(schema_diagnostics(doc, secret_keys, broken))
+    broken |= doc.reported - secret_keys  # a secret key does not make its section unusable
+    try:
+        campaign, semantic = build_campaign(doc, capabilities, now, broken)
+    except Exception as exc:  # a bug in a check must not hide the other diagnostics
+        where = doc.start
+        return None, [
+            *diags,
+            Diagnostic(
+                where,
+                "error",
+                "CMP199",
+                f"internal error while checking: {exc!r}",
+                "please report this with the file",
+            ),
+        ]
     return campaign, diags + semantic
 
 
@@ -256,4 +272,5 @@ def _serials(doc: Document, diags: list[Diagnostic]) -> None:
                     f'quote it: serial: "{text}"',
                 )
             )
-            doc.reported.add(path)
+            # Carry on with the text as written so the other checks still run.
+            cameras[i]["serial"] = text

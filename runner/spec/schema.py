@@ -69,14 +69,21 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def schema_diagnostics(doc: Document, skip_keys: set[Path]) -> list[Diagnostic]:
-    """Validate one document against the schema; one diagnostic per problem, sorted by position."""
+def schema_diagnostics(
+    doc: Document, skip_keys: set[Path], broken: set[Path] | None = None
+) -> list[Diagnostic]:
+    """Validate one document against the schema; one diagnostic per problem, sorted by position.
+
+    Paths of invalid values are added to `broken` so later checks can skip those parts.
+    """
     validator = _validator()
     if validator.is_valid(doc.value):  # fast path: most documents are valid
         return []
     out: list[Diagnostic] = []
     for error in _leaves(validator.iter_errors(doc.value)):
         path: Path = tuple(error.absolute_path)
+        if broken is not None:
+            broken.update(_broken_paths(error, path))
         if path in doc.reported:
             continue
         out.extend(_convert(error, path, doc, skip_keys))
@@ -88,6 +95,16 @@ def schema_diagnostics(doc: Document, skip_keys: set[Path]) -> list[Diagnostic]:
     for d in out:
         unique.setdefault((d.location, d.code, d.message), d)
     return list(unique.values())
+
+
+def _broken_paths(error: Any, path: Path) -> list[Path]:
+    # A missing or unknown key breaks only that key, not its siblings.
+    if error.validator == "required" and isinstance(error.instance, dict):
+        return [(*path, k) for k in error.validator_value if k not in error.instance]
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {})
+        return [(*path, k) for k in error.instance if k not in known]
+    return [path]
 
 
 def _leaves(errors: Iterator[Any]) -> Iterator[Any]:

@@ -1,0 +1,193 @@
+"""`campaign validate PATH...` and `campaign schema`: check campaign files, print the schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from runner.errors import CameraError, UsageError
+from runner.spec.diagnostics import Diagnostic
+
+_COLORS = {"error": "red", "warning": "yellow"}
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, github for GitHub Actions annotations.",
+)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print only errors (no warnings, hints or summary); the exit code tells.",
+)
+@click.option(
+    "--now",
+    "now_text",
+    metavar="TIMESTAMP",
+    help="Check 'window in the past' against this ISO 8601 time with offset "
+    "(default: the real clock), for reproducible runs.",
+)
+@click.option(
+    "--probe", is_flag=True, help="Also check connected cameras against what they really support."
+)
+def validate(
+    paths: tuple[str, ...], output: str, quiet: bool, now_text: str | None, probe: bool
+) -> None:
+    """Check campaign files (and directories of *.yaml/*.yml) for every problem in one run.
+
+    Exit code 0 when valid (warnings allowed), 1 when any error is found, 2 on usage errors.
+    """
+    from runner.spec import load_campaigns
+
+    now = _parse_now(now_text) if now_text else dt.datetime.now(dt.timezone.utc)
+    result = load_campaigns(list(paths), now=now)
+    diagnostics = list(result.diagnostics)
+    if probe and result.campaigns:
+        diagnostics.extend(_probe(result.campaigns))
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if quiet:
+        diagnostics = [d for d in diagnostics if d.severity == "error"]
+    summary = _summary(len(result.files), result.documents, errors, warnings)
+    if output == "json":
+        click.echo(_render_json(diagnostics, result, summary, errors, warnings))
+    elif output == "github":
+        for line in _render_github(diagnostics):
+            click.echo(line)
+        if not quiet:
+            click.echo(summary, err=True)
+    else:
+        color = _use_color()
+        for line in _render_text(diagnostics, color=color, hints=not quiet):
+            click.echo(line, color=color)
+        if not quiet:
+            click.echo(summary)
+    sys.exit(1 if errors else 0)
+
+
+@click.command("schema")
+def schema() -> None:
+    """Print the campaign file JSON Schema (2020-12) for editors and other tools."""
+    from runner.spec.schema import schema_text
+
+    click.echo(schema_text(), nl=False)
+
+
+def _parse_now(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--now {text!r} is not an ISO 8601 time; write e.g. 2026-12-01T08:00:00+01:00"
+        ) from None
+    if value.tzinfo is None:
+        raise UsageError(f"--now {text!r} has no UTC offset; add one, e.g. {text}Z")
+    return value
+
+
+def _probe(campaigns: Sequence[Any]) -> list[Diagnostic]:
+    try:
+        from runner.cameras.probe import probe_diagnostics
+    except ImportError as exc:
+        raise CameraError(
+            f"--probe is not available in this installation ({exc}); run without --probe"
+        ) from None
+    return list(probe_diagnostics(campaigns))
+
+
+def _use_color() -> bool:
+    # https://no-color.org: any non-empty NO_COLOR disables colour.
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _summary(files: int, documents: int, errors: int, warnings: int) -> str:
+    def n(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 's'}"
+
+    return (
+        f"{n(files, 'file')}, {n(documents, 'campaign')}: "
+        f"{n(errors, 'error')}, {n(warnings, 'warning')}"
+    )
+
+
+def _where(d: Diagnostic) -> str:
+    return str(d.location) if d.location else "(campaigns)"
+
+
+def _render_text(diagnostics: Sequence[Diagnostic], *, color: bool, hints: bool) -> list[str]:
+    lines = []
+    for d in diagnostics:
+        label = click.style(d.severity, fg=_COLORS[d.severity], bold=True) if color else d.severity
+        lines.append(f"{_where(d)}: {label} {d.code}: {d.message}")
+        if hints and d.hint:
+            lines.append(f"    hint: {d.hint}")
+    return lines
+
+
+def _render_json(
+    diagnostics: Sequence[Diagnostic], result: Any, summary: str, errors: int, warnings: int
+) -> str:
+    payload = {
+        "valid": errors == 0,
+        "diagnostics": [
+            {
+                "file": d.location.file if d.location else None,
+                "line": d.location.line if d.location else None,
+                "column": d.location.column if d.location else None,
+                "severity": d.severity,
+                "code": d.code,
+                "message": d.message,
+                "hint": d.hint,
+            }
+            for d in diagnostics
+        ],
+        "files": list(result.files),
+        "campaigns": [c.name for c in result.campaigns],
+        "summary": {
+            "files": len(result.files),
+            "campaigns": result.documents,
+            "errors": errors,
+            "warnings": warnings,
+            "text": summary,
+        },
+    }
+    return json.dumps(payload, indent=2)
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _render_github(diagnostics: Sequence[Diagnostic]) -> list[str]:
+    # https://docs.github.com/actions/reference/workflow-commands-for-github-actions
+    lines = []
+    for d in diagnostics:
+        props = []
+        if d.location:
+            props += [
+                f"file={_escape_property(d.location.file)}",
+                f"line={d.location.line}",
+                f"col={d.location.column}",
+            ]
+        props.append(f"title={_escape_property(d.code)}")
+        message = d.message + (f" (hint: {d.hint})" if d.hint else "")
+        lines.append(f"::{d.severity} {','.join(props)}::{_escape_data(message)}")
+    return lines
