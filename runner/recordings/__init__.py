@@ -18,6 +18,7 @@ from runner.recordings.model import (
 )
 from runner.recordings.plan import plan_recordings
 from runner.recordings.render import (
+    progress_bar,
     recordings_to_json,
     render_apply_summary,
     render_recordings_markdown,
@@ -38,6 +39,7 @@ __all__ = [
     "evaluate",
     "merge_tags",
     "plan_recordings",
+    "progress_bar",
     "recordings_to_json",
     "render_apply_summary",
     "render_recordings_markdown",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from runner.recordings.model import RecordingApplyResult, RecordingChange, RecordingPlan
@@ -132,3 +133,29 @@ def render_apply_summary(result: RecordingApplyResult, *, color: bool) -> str:
     if len(result.failed) > 20:
         lines.append(f"  ... and {len(result.failed) - 20} more failures; re-run apply to retry")
     return "\n".join(lines) + "\n"
+
+
+PROGRESS_THRESHOLD = 100  # changes; fewer finish too fast for a bar to help
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, *, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr for `apply_recordings(progress=...)`.
+
+    Yields None (no bar) unless `enabled` (the command passes "stderr is a TTY") and there are
+    more than `PROGRESS_THRESHOLD` changes.
+    """
+    if not enabled or total <= PROGRESS_THRESHOLD:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("recordings", total=total)
+
+        def advance(done: int, _total: int) -> None:
+            bar.update(task, completed=done)
+
+        yield advance

@@ -32,9 +32,10 @@ def merge_tags(
 
     The fleet API replaces the whole list on PATCH, so the merge is done here. Removal wins
     over an add of the same tag in the same rule (the rule asked for both; absence is safer).
+    Duplicates collapse to their first place, as the fleet API stores them.
     """
     removed = set(remove)
-    merged = [t for t in tags if t not in removed]
+    merged = [t for t in dict.fromkeys(tags) if t not in removed]
     present = set(merged)
     for tag in add:
         if tag not in present and tag not in removed:

@@ -40,7 +40,7 @@ def test_merge_removes_wherever_the_tag_is() -> None:
        st.lists(st.text(max_size=3), max_size=4))
 def test_merge_properties(tags: list[str], add: list[str], remove: list[str]) -> None:
     merged = merge_tags(tuple(tags), add, remove)
-    kept = [t for t in tags if t not in remove]
+    kept = [t for t in dict.fromkeys(tags) if t not in remove]
     assert list(merged[: len(kept)]) == kept  # existing order preserved
     assert not set(merged) & set(remove)
     assert set(add) - set(remove) <= set(merged)
