@@ -1,0 +1,139 @@
+"""Live capability checks (`validate --probe`) against emulated cameras, via the real library."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from runner.cameras.emulation import EmulatedCamera, EmulatedCameras, emulate
+from runner.cameras.probe import USB2_PRACTICAL_BYTES_PER_SECOND, probe_diagnostics
+from runner.spec.diagnostics import Diagnostic
+from runner.spec.model import (
+    AbsoluteWindow,
+    Camera,
+    Campaign,
+    Location,
+    SessionSettings,
+    Stream,
+    Trigger,
+)
+
+from .helpers import D405_SERIAL, D435_SERIAL, software_only_context
+
+UTC = dt.timezone.utc
+
+
+def stream(type_: str, width: int, height: int, fps: int, line: int = 10) -> Stream:
+    return Stream(
+        type=type_, align_to=type_, encoder="HEVC", width=width, height=height, frame_rate=fps,
+        bitrate=1_000_000, near_cut=0, far_cut=65535, location=Location("c.yaml", line, 9),
+    )
+
+
+def camera(model: str, serial: str, *streams: Stream, line: int = 5) -> Camera:
+    return Camera(model=model, serial=serial, device="dev_lab_001", streams=streams,
+                  location=Location("c.yaml", line, 7))
+
+
+def campaign(*cameras: Camera) -> Campaign:
+    start = dt.datetime(2026, 12, 1, 8, tzinfo=UTC)
+    return Campaign(
+        name="probe-test", labels=(), description=None, cameras=cameras,
+        session=SessionSettings(),
+        window=AbsoluteWindow(start, start + dt.timedelta(hours=1), None, Location("c.yaml", 2, 3)),
+        trigger=Trigger.SCHEDULED, bursts=None, recordings=None, location=Location("c.yaml", 1, 1),
+    )
+
+
+def codes(diagnostics: list[Diagnostic]) -> list[str]:
+    return [d.code for d in diagnostics]
+
+
+def test_supported_streams_give_no_diagnostics(emulated: EmulatedCameras) -> None:
+    campaigns = [campaign(
+        camera("REALSENSE_D435", D435_SERIAL, stream("color", 1920, 1080, 30),
+               stream("depth", 848, 480, 90)),
+        camera("REALSENSE", D405_SERIAL, stream("color", 848, 480, 60),
+               stream("depth", 848, 480, 60), stream("infra", 848, 480, 60)),
+    )]
+    assert probe_diagnostics(campaigns, emulated.context) == []
+
+
+def test_unsupported_frame_rate_is_an_error_naming_the_supported_rates(
+    emulated: EmulatedCameras,
+) -> None:
+    cam = camera("REALSENSE_D435", D435_SERIAL, stream("depth", 1280, 720, 60, line=12))
+    (diagnostic,) = probe_diagnostics([campaign(cam)], emulated.context)
+    assert diagnostic.code == "CMP602" and diagnostic.severity == "error"
+    assert diagnostic.location == Location("c.yaml", 12, 9)
+    assert "depth 1280x720 @ 60 fps is not offered by the connected D435" in diagnostic.message
+    assert diagnostic.hint == "depth at 1280x720 runs at 6, 15, 30 fps"
+
+
+def test_unsupported_resolution_lists_the_resolutions(emulated: EmulatedCameras) -> None:
+    cam = camera("REALSENSE", D405_SERIAL, stream("color", 1920, 1080, 30))
+    (diagnostic,) = probe_diagnostics([campaign(cam)], emulated.context)
+    assert diagnostic.code == "CMP602"
+    assert diagnostic.hint == (
+        "color resolutions: 1280x720, 848x480, 640x480, 640x360, 480x270, 424x240"
+    )
+
+
+def test_serial_of_another_model_is_an_error(emulated: EmulatedCameras) -> None:
+    cam = camera("REALSENSE", D435_SERIAL, stream("color", 1280, 720, 30))
+    (diagnostic,) = probe_diagnostics([campaign(cam)], emulated.context)
+    assert diagnostic.code == "CMP601" and diagnostic.severity == "error"
+    assert "is a REALSENSE_D435" in diagnostic.message
+    assert diagnostic.hint == "set model: REALSENSE_D435"
+
+
+def test_one_sensor_in_two_modes_is_a_warning_on_the_d405_only(emulated: EmulatedCameras) -> None:
+    mixed = (stream("color", 1280, 720, 30), stream("depth", 848, 480, 30))
+    d405 = probe_diagnostics([campaign(camera("REALSENSE", D405_SERIAL, *mixed))], emulated.context)
+    d435 = probe_diagnostics(
+        [campaign(camera("REALSENSE_D435", D435_SERIAL, *mixed))], emulated.context
+    )
+    assert codes(d405) == ["CMP603"] and d405[0].severity == "warning"
+    assert "one sensor (Stereo Module)" in d405[0].message
+    assert d435 == []  # colour has its own RGB sensor on the D435
+
+
+def test_depth_and_infra_share_the_d435_stereo_module(emulated: EmulatedCameras) -> None:
+    cam = camera("REALSENSE_D435", D435_SERIAL, stream("depth", 848, 480, 30),
+                 stream("infra", 640, 480, 30))
+    assert codes(probe_diagnostics([campaign(cam)], emulated.context)) == ["CMP603"]
+
+
+def usb2_context() -> Any:
+    return emulate([EmulatedCamera("D405", D405_SERIAL, usb_type="2.1")], software_only_context())
+
+
+def test_usb2_warns_when_the_streams_exceed_the_link() -> None:
+    cameras = usb2_context()
+    heavy = camera("REALSENSE", D405_SERIAL, stream("color", 1280, 720, 30),
+                   stream("depth", 1280, 720, 30))
+    (diagnostic,) = probe_diagnostics([campaign(heavy)], cameras.context)
+    assert diagnostic.code == "CMP604" and diagnostic.severity == "warning"
+    # 1280 x 720 x 30 x 2 bytes, twice
+    assert "need 110.6 MB/s" in diagnostic.message and "USB 2.1" in diagnostic.message
+
+
+def test_usb2_accepts_what_fits() -> None:
+    cameras = usb2_context()
+    light = camera("REALSENSE", D405_SERIAL, stream("color", 640, 480, 30),
+                   stream("depth", 640, 480, 30))
+    assert USB2_PRACTICAL_BYTES_PER_SECOND >= 2 * 640 * 480 * 30 * 2
+    assert probe_diagnostics([campaign(light)], cameras.context) == []
+
+
+def test_cameras_not_connected_are_left_to_the_static_check(emulated: EmulatedCameras) -> None:
+    absent = [
+        camera("REALSENSE_D435", "936322070512", stream("depth", 1280, 720, 60)),
+        camera("V4L2CAMERA", "v4l2-lab-cam-01", stream("color", 4000, 3000, 1)),
+    ]
+    assert probe_diagnostics([campaign(*absent)], emulated.context) == []
+
+
+def test_no_camera_connected_gives_no_diagnostics(empty_context: Any) -> None:
+    cam = camera("REALSENSE_D435", D435_SERIAL, stream("depth", 1280, 720, 60))
+    assert probe_diagnostics([campaign(cam)], empty_context) == []
