@@ -1,0 +1,1 @@
+"""Backend clients and their configuration (control plane: GraphQL over httpx)."""

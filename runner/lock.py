@@ -1,0 +1,52 @@
+"""Concurrency control inside the vendor schema: one version row per campaign, compare-and-set.
+
+The control plane has no lock table and we cannot add one to a real backend, so each
+campaign gets a *version row*: a `Stopped` RecordingSession named `<campaign>#version` with a
+uuid5 id (runner.compile.version_id) whose `maxSizeMegabytes` holds a random version token.
+
+Every write transaction starts with
+
+    deleteRecordingSessions(where: id = version row AND maxSizeMegabytes = token we read)
+    insertRecordingSessions(objects: [version row with a NEW token])   # no on_conflict
+
+If another apply committed since our read, its token differs: the delete matches nothing,
+the insert hits RecordingSession_pkey, the server answers `constraint-violation` and rolls
+the WHOLE transaction back. Nothing half-applied, nothing interleaved. The loser re-reads,
+re-plans (usually to "No changes.") and tries again until `--lock-timeout` runs out.
+A no-op apply writes nothing, so it takes no lock and sends zero mutations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+from runner.compile import VERSION_KEY, session_name, to_wire, version_id
+
+TOKEN_MAX = 2**31 - 1  # maxSizeMegabytes is a GraphQL Int (signed 32-bit)
+
+
+def new_token(rng: random.Random) -> int:
+    """A fresh version token (never 0, so a zeroed row never matches)."""
+    return rng.randint(1, TOKEN_MAX)
+
+
+def version_row(campaign: str, token: int, now: dt.datetime) -> dict[str, Any]:
+    """The insert object of a campaign's version row; its dates record the last write."""
+    stamp = to_wire(now)
+    return {
+        "id": version_id(campaign), "name": session_name(campaign, VERSION_KEY),
+        "startDate": stamp, "endDate": stamp, "mode": "Storage", "state": "Stopped",
+        "maxTimeSeconds": 0, "maxSizeMegabytes": token,
+    }
+
+
+def expected_versions(read: dict[str, int]) -> dict[str, Any]:
+    """The where clause matching exactly the version rows as we read them."""
+    if not read:
+        return {"id": {"_is_null": True}}
+    return {"_or": [
+        {"id": {"_eq": version_id(campaign)}, "maxSizeMegabytes": {"_eq": token}}
+        for campaign, token in sorted(read.items())
+    ]}

@@ -1,0 +1,332 @@
+"""Diff desired against actual control-plane state into a Plan (create/update/delete/no-op).
+
+Runtime-owned facts are not drift: a `Started` session keeps its state, a finished session
+(Stopped after its end) stays finished, storage totals are never compared. A change that
+needs an active session restarted is marked and blocks apply unless `allow_restart`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from runner.compile import Desired, DesiredRecord, DesiredSession, DesiredStream
+from runner.errors import PlanError
+from runner.plan.model import (
+    Actual,
+    ActualRecord,
+    ActualSession,
+    Change,
+    Plan,
+    PlanOptions,
+    Writes,
+)
+
+STARTED = "Started"
+STOPPED = "Stopped"
+# Session columns a running session can take without a restart (the window and limits).
+LIVE_COLUMNS = frozenset({"name", "startDate", "endDate", "maxTimeSeconds", "maxSizeMegabytes"})
+# Upserts: ids are ours, so a retried insert updates the row it already wrote. `state` is
+# deliberately not updated on conflict: a retry must not reset a session the platform started.
+SESSION_UPDATE_COLUMNS = ("name", "startDate", "endDate", "mode", "maxTimeSeconds",
+                          "maxSizeMegabytes")
+RECORD_CONFLICT = {"constraint": "Record_pkey", "update_columns": ["cameraId"]}
+STREAM_CONFLICT = {
+    "constraint": "Stream_pkey",
+    "update_columns": ["type", "alignTo", "encoder", "width", "height", "nearCut", "farCut",
+                       "bitrate", "frameRate"],
+}
+
+
+def plan_changes(
+    desired: Desired, actual: Actual, now: dt.datetime, options: PlanOptions | None = None
+) -> Plan:
+    """Compare what the campaigns declare with what the control plane holds."""
+    options = options or PlanOptions()
+    builder = _Builder(actual, now, options)
+    if not options.destroy:
+        builder.check_cameras(desired)
+        for session in desired.sessions:
+            builder.session(session, _find(actual, session.id))
+    wanted = set() if options.destroy else {s.id for s in desired.sessions}
+    for existing in actual.sessions:
+        if existing.id not in wanted and existing.campaign in desired.campaigns:
+            builder.undeclared(existing)
+    return Plan(
+        changes=tuple(builder.changes),
+        writes=builder.writes(),
+        warnings=tuple(builder.warnings),
+        blocked=tuple(builder.blocked),
+        desired=desired,
+        options=options,
+        now=now,
+        fingerprint=actual.fingerprint(),
+        versions=actual.versions,
+    )
+
+
+def _find(actual: Actual, session_id: str) -> ActualSession | None:
+    for session in actual.sessions:
+        if session.id == session_id:
+            return session
+    return None
+
+
+class _Builder:
+    """Accumulates changes and the writes that carry them out."""
+
+    def __init__(self, actual: Actual, now: dt.datetime, options: PlanOptions) -> None:
+        self.actual = actual
+        self.now = now
+        self.options = options
+        self.changes: list[Change] = []
+        self.warnings: list[str] = []
+        self.blocked: list[str] = []
+        self.stop: list[str] = []
+        self.delete_sessions: list[str] = []
+        self.delete_records: list[str] = []
+        self.delete_streams: list[str] = []
+        self.upserts: list[dict[str, Any]] = []
+        self.transitions: list[tuple[str, str]] = []
+
+    def writes(self) -> Writes:
+        return Writes(
+            stop=tuple(self.stop), delete_sessions=tuple(self.delete_sessions),
+            delete_records=tuple(self.delete_records), delete_streams=tuple(self.delete_streams),
+            upsert_sessions=tuple(self.upserts), transitions=tuple(self.transitions),
+        )
+
+    def check_cameras(self, desired: Desired) -> None:
+        for key in desired.cameras:
+            camera = self.actual.cameras.get(key)
+            where = desired.camera_locations[key]
+            if camera is None:
+                raise PlanError(
+                    f"{where}: camera {key[0]} {key[1]} is not registered in the control plane; "
+                    "fix the model/serial or register the camera (see `campaign cameras`)"
+                )
+        seen: set[tuple[str, str]] = set()
+        for session in desired.sessions:
+            for record in session.records:
+                key = (record.model, record.serial)
+                camera = self.actual.cameras[key]
+                if key not in seen and camera.device_id != record.device:
+                    self.warnings.append(
+                        f"{record.location}: camera {key[0]} {key[1]} belongs to device "
+                        f"{camera.device_id} in the control plane, not {record.device}"
+                    )
+                seen.add(key)
+
+    # -- one declared session -------------------------------------------------------------
+
+    def session(self, want: DesiredSession, have: ActualSession | None) -> None:
+        estimate = want.estimated_megabytes()
+        if want.max_size_megabytes > 0 and estimate > want.max_size_megabytes:
+            self.warnings.append(
+                f"session {want.name}: estimated {estimate:,.0f} MB exceeds maxSizeMegabytes "
+                f"{want.max_size_megabytes} (recording will stop at the limit)"
+            )
+        if have is None:
+            self._create(want, estimate)
+            return
+        changes: list[Change] = []
+        before, after = have.columns(), want.columns()
+        changed = {k for k in after if before.get(k) != after[k]}
+        restart = have.state == STARTED and bool(changed - LIVE_COLUMNS)
+        record_changes = self._records(want, have)
+        if have.state == STARTED and record_changes:
+            restart = True
+        if changed:
+            changes.append(Change(
+                action="update", kind="session", address=want.name, id=want.id,
+                session=want.name, reason="changed: " + ", ".join(sorted(changed)),
+                before={k: before.get(k) for k in sorted(changed)},
+                after={k: after[k] for k in sorted(changed)}, restart=restart,
+                estimated_megabytes=estimate, max_size_megabytes=want.max_size_megabytes,
+            ))
+        target = self._target_state(want, have)
+        if restart:
+            if not self.options.allow_restart:
+                self.blocked.append(
+                    f"session {want.name} is Started and the change needs it restarted; "
+                    "re-run with --allow-restart (it will be stopped, changed and re-armed)"
+                )
+            self.stop.append(want.id)
+            target = want.state
+        if (target is not None and target != have.state) or restart:
+            state_to = target or want.state
+            changes.append(Change(
+                action="update", kind="session", address=want.name, id=want.id,
+                session=want.name, before={"state": have.state}, after={"state": state_to},
+                reason=("restart: stopped for the change, then re-armed" if restart
+                        else f"state {have.state} -> {state_to} (trigger)"),
+                restart=restart,
+            ))
+            self.transitions.append((want.id, state_to))
+        if changed or record_changes:
+            self.upserts.append(self._insert_object(want, want.state))
+        self.changes.extend(changes)
+        self.changes.extend(record_changes)
+        if not changes and not record_changes:
+            self.changes.append(Change(
+                action="no-op", kind="session", address=want.name, id=want.id,
+                session=want.name, reason=_noop_reason(want, have),
+                estimated_megabytes=estimate, max_size_megabytes=want.max_size_megabytes,
+            ))
+
+    def _target_state(self, want: DesiredSession, have: ActualSession) -> str | None:
+        if have.state == want.state or have.state == STARTED:
+            return None  # Started is the platform's (or `campaign run`'s) business
+        if have.state == STOPPED and have.end <= self.now:
+            return None  # finished: the window is over, nothing to re-arm
+        return want.state
+
+    def _create(self, want: DesiredSession, estimate: float) -> None:
+        state = want.state
+        reason = "declared, not in the control plane"
+        if want.end <= self.now:
+            state = STOPPED
+            reason += "; window already over, created Stopped"
+        self.changes.append(Change(
+            action="create", kind="session", address=want.name, id=want.id, session=want.name,
+            reason=reason, after={**want.columns(), "state": state},
+            estimated_megabytes=estimate, max_size_megabytes=want.max_size_megabytes,
+        ))
+        for record in want.records:
+            self.changes.extend(_record_created(want, record, "new session"))
+        self.upserts.append(self._insert_object(want, state))
+
+    def _insert_object(self, want: DesiredSession, state: str) -> dict[str, Any]:
+        """The nested insert object for a session with its records and streams (ids included)."""
+        return {
+            "id": want.id, **want.columns(), "state": state,
+            "records": {
+                "data": [
+                    {
+                        "id": record.id,
+                        "cameraId": self.actual.cameras[(record.model, record.serial)].id,
+                        "streams": {
+                            "data": [{"id": s.id, **s.columns()} for s in record.streams],
+                            "on_conflict": STREAM_CONFLICT,
+                        },
+                    }
+                    for record in want.records
+                ],
+                "on_conflict": RECORD_CONFLICT,
+            },
+        }
+
+    def _records(self, want: DesiredSession, have: ActualSession) -> list[Change]:
+        out: list[Change] = []
+        existing = {r.id: r for r in have.records}
+        wanted = {r.id for r in want.records}
+        for old in have.records:
+            if old.id in wanted:
+                continue
+            declared = any((r.model, r.serial) == (old.model, old.serial) for r in want.records)
+            out.append(Change(
+                action="delete", kind="record",
+                address=f"{want.name}/{old.model}:{old.serial}", id=old.id,
+                session=want.name, before={"camera": f"{old.model}:{old.serial}"},
+                reason=("same camera under an id the tool did not derive; replaced" if declared
+                        else "camera no longer declared"),
+            ))
+            self.delete_records.append(old.id)
+        for record in want.records:
+            have_record = existing.get(record.id)
+            if have_record is None:
+                out.extend(_record_created(want, record, "camera added"))
+                continue
+            out.extend(self._streams(want.name, record, have_record))
+        return out
+
+    def _streams(self, session: str, want: DesiredRecord, have: ActualRecord) -> list[Change]:
+        out: list[Change] = []
+        address = f"{session}/{want.model}:{want.serial}"
+        existing = {s.id: s for s in have.streams}
+        wanted: dict[str, DesiredStream] = {s.id: s for s in want.streams}
+        for old in have.streams:
+            if old.id not in wanted:
+                out.append(Change(
+                    action="delete", kind="stream", address=f"{address}/{old.columns['type']}",
+                    id=old.id, session=session, before=dict(old.columns),
+                    reason="stream no longer declared",
+                ))
+                self.delete_streams.append(old.id)
+        for stream in want.streams:
+            got = existing.get(stream.id)
+            after = stream.columns()
+            if got is None:
+                out.append(Change(
+                    action="create", kind="stream", address=f"{address}/{stream.type}",
+                    id=stream.id, session=session, after=after, reason="stream added",
+                ))
+                continue
+            changed = sorted(k for k in after if got.columns.get(k) != after[k])
+            if changed:
+                out.append(Change(
+                    action="update", kind="stream", address=f"{address}/{stream.type}",
+                    id=stream.id, session=session, reason="changed: " + ", ".join(changed),
+                    before={k: got.columns.get(k) for k in changed},
+                    after={k: after[k] for k in changed},
+                ))
+        return out
+
+    # -- an owned session no longer declared ---------------------------------------------
+
+    def undeclared(self, have: ActualSession) -> None:
+        finished = have.end <= self.now and have.state != STARTED
+        if not (self.options.prune or self.options.destroy) or (finished and not
+                                                                 self.options.destroy):
+            self.changes.append(Change(
+                action="no-op", kind="session", address=have.name, id=have.id, session=have.name,
+                reason=("finished occurrence outside the plan, kept as history" if finished
+                        else "no longer declared; `apply --prune` deletes it"),
+            ))
+            return
+        if have.state == STARTED and not self.options.force:
+            self.blocked.append(
+                f"session {have.name} is Started (recording now); deleting it needs --force"
+            )
+        self.changes.append(Change(
+            action="delete", kind="session", address=have.name, id=have.id, session=have.name,
+            before={**have.columns(), "state": have.state},
+            reason="destroy" if self.options.destroy else "no longer declared (--prune)",
+        ))
+        for record in have.records:
+            address = f"{have.name}/{record.model}:{record.serial}"
+            self.changes.append(Change(
+                action="delete", kind="record", address=address, id=record.id,
+                session=have.name, reason="with its session",
+                before={"camera": f"{record.model}:{record.serial}"},
+            ))
+            for stream in record.streams:
+                self.changes.append(Change(
+                    action="delete", kind="stream", address=f"{address}/{stream.columns['type']}",
+                    id=stream.id, session=have.name, reason="with its session",
+                    before=dict(stream.columns),
+                ))
+        self.delete_sessions.append(have.id)
+
+
+def _noop_reason(want: DesiredSession, have: ActualSession) -> str:
+    if have.state == STARTED and want.state != STARTED:
+        return "up to date (Started now: runtime state, not drift)"
+    if have.state != want.state:
+        return f"up to date ({have.state}: window over)"
+    return "up to date"
+
+
+
+def _record_created(want: DesiredSession, record: DesiredRecord, reason: str) -> list[Change]:
+    address = f"{want.name}/{record.model}:{record.serial}"
+    out = [Change(
+        action="create", kind="record", address=address, id=record.id, session=want.name,
+        reason=reason, after={"camera": f"{record.model}:{record.serial}"},
+    )]
+    for stream in record.streams:
+        out.append(Change(
+            action="create", kind="stream", address=f"{address}/{stream.type}",
+            id=stream.id, session=want.name, reason=reason, after=stream.columns(),
+        ))
+    return out

@@ -1,0 +1,203 @@
+"""Values of the plan layer: the actual state read from the control plane, changes, the plan.
+
+All are frozen dataclasses; a Plan renders to text/JSON/Markdown and can be saved to a file
+and applied later (runner.plan.saved).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from runner.compile import Desired
+
+Action = Literal["create", "update", "replace", "delete", "no-op"]
+Kind = Literal["session", "record", "stream"]
+
+
+@dataclass(frozen=True)
+class ActualStream:
+    """A stream as read from the control plane."""
+
+    id: str
+    columns: dict[str, object]  # type, alignTo, encoder, width, ... as the server names them
+
+
+@dataclass(frozen=True)
+class ActualRecord:
+    """A record as read, with its camera's model and serial."""
+
+    id: str
+    camera_id: str
+    model: str
+    serial: str
+    streams: tuple[ActualStream, ...]
+
+
+@dataclass(frozen=True)
+class ActualSession:
+    """A session the read found; `campaign`/`key` are set when the tool owns it."""
+
+    id: str
+    name: str
+    campaign: str | None
+    key: str | None
+    start: dt.datetime
+    end: dt.datetime
+    mode: str
+    state: str
+    max_time_seconds: int
+    max_size_megabytes: int
+    records: tuple[ActualRecord, ...]
+    storage_total: int | None = None  # runtime-owned; shown by status, never diffed
+
+    def columns(self) -> dict[str, object]:
+        """The configuration columns, in the same form as DesiredSession.columns()."""
+        from runner.compile import to_wire
+
+        return {
+            "name": self.name, "startDate": to_wire(self.start), "endDate": to_wire(self.end),
+            "mode": self.mode, "maxTimeSeconds": self.max_time_seconds,
+            "maxSizeMegabytes": self.max_size_megabytes,
+        }
+
+
+@dataclass(frozen=True)
+class ActualCamera:
+    """A camera registered in the control plane."""
+
+    id: str
+    model: str
+    serial: str
+    device_id: str
+
+
+@dataclass(frozen=True)
+class Actual:
+    """What one read of the control plane returned for a set of campaigns."""
+
+    sessions: tuple[ActualSession, ...]  # owned by the campaigns read (version rows excluded)
+    cameras: dict[tuple[str, str], ActualCamera]
+    versions: tuple[tuple[str, int], ...] = ()  # (campaign, version token) from version rows
+
+    def fingerprint(self) -> str:
+        """A digest of everything a plan depends on (runtime totals excluded)."""
+        body = [
+            [s.id, s.columns(), s.state, [
+                [r.id, r.camera_id, [[t.id, sorted(t.columns.items())] for t in r.streams]]
+                for r in s.records
+            ]]
+            for s in sorted(self.sessions, key=lambda s: s.id)
+        ]
+        cams = sorted([k[0], k[1], c.id] for k, c in self.cameras.items())
+        text = json.dumps([body, cams, list(self.versions)], sort_keys=True, default=str)
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One object's planned change, with the reason a reader needs to trust it."""
+
+    action: Action
+    kind: Kind
+    address: str  # e.g. "lab#2026-12-01/REALSENSE_D435:844212070924/color"
+    id: str
+    session: str  # name of the session it belongs to (for grouping)
+    reason: str
+    before: dict[str, object] | None = None
+    after: dict[str, object] | None = None
+    restart: bool = False  # needs an active (Started) session restarted
+    estimated_megabytes: float | None = None  # sessions only
+    max_size_megabytes: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form used by `plan -o json` and saved plans."""
+        data: dict[str, Any] = {
+            "action": self.action, "object": self.kind, "address": self.address, "id": self.id,
+            "session": self.session, "before": self.before, "after": self.after,
+            "reason": self.reason,
+        }
+        if self.restart:
+            data["restart_required"] = True
+        if self.estimated_megabytes is not None:
+            data["estimated_megabytes"] = round(self.estimated_megabytes, 1)
+            data["max_size_megabytes"] = self.max_size_megabytes
+        return data
+
+
+@dataclass(frozen=True)
+class Writes:
+    """The control-plane writes a plan needs, in the order one transaction runs them."""
+
+    stop: tuple[str, ...] = ()  # Started sessions stopped for a restart (--allow-restart)
+    delete_sessions: tuple[str, ...] = ()
+    delete_records: tuple[str, ...] = ()
+    delete_streams: tuple[str, ...] = ()
+    upsert_sessions: tuple[dict[str, Any], ...] = ()  # nested insert objects with ids
+    transitions: tuple[tuple[str, str], ...] = ()  # (session id, target state)
+
+    def empty(self) -> bool:
+        """True when applying would send no mutation at all."""
+        return not (self.stop or self.delete_sessions or self.delete_records
+                    or self.delete_streams or self.upsert_sessions or self.transitions)
+
+    def object_count(self) -> int:
+        """Rows touched (sessions + nested records + streams + ids), for chunking."""
+        nested = 0
+        for session in self.upsert_sessions:
+            records = session.get("records", {}).get("data", [])
+            nested += 1 + len(records) + sum(len(r["streams"]["data"]) for r in records)
+        return (nested + len(self.stop) + len(self.delete_sessions) + len(self.delete_records)
+                + len(self.delete_streams) + len(self.transitions))
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """What the user asked for; saved with the plan so `apply FILE` does the same thing."""
+
+    prune: bool = False
+    destroy: bool = False
+    allow_restart: bool = False
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The difference between desired and actual state, ready to render, save or apply."""
+
+    changes: tuple[Change, ...]
+    writes: Writes
+    warnings: tuple[str, ...]
+    blocked: tuple[str, ...]  # reasons apply must refuse (restart/force needed)
+    desired: Desired
+    options: PlanOptions
+    now: dt.datetime
+    fingerprint: str  # of the actual state the plan was made against
+    versions: tuple[tuple[str, int], ...] = ()  # version tokens read (runner.lock)
+    recordings: tuple[Any, ...] = field(default=())  # RecordingPlan values (runner.recordings)
+
+    @property
+    def effective(self) -> tuple[Change, ...]:
+        """The changes that write something (no-ops excluded)."""
+        return tuple(c for c in self.changes if c.action != "no-op")
+
+    def counts(self) -> tuple[int, int, int]:
+        """(to add, to change, to destroy); a replace counts as one add and one destroy."""
+        add = sum(1 for c in self.changes if c.action in ("create", "replace"))
+        change = sum(1 for c in self.changes if c.action == "update")
+        destroy = sum(1 for c in self.changes if c.action in ("delete", "replace"))
+        return add, change, destroy
+
+    def has_changes(self) -> bool:
+        """True when apply would write something to the control plane or the fleet."""
+        return not self.writes.empty() or any(_recording_has_changes(r) for r in self.recordings)
+
+
+def _recording_has_changes(recording_plan: Any) -> bool:
+    changes = getattr(recording_plan, "changes", None)
+    if changes is None:
+        return bool(recording_plan)
+    return bool(changes)
