@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from runner.cameras.emulation import EmulatedCamera, EmulatedCameras, emulate
 from runner.cameras.probe import USB2_PRACTICAL_BYTES_PER_SECOND, probe_diagnostics
 from runner.spec.diagnostics import Diagnostic
+from runner.spec.loader import load_campaigns
 from runner.spec.model import (
     AbsoluteWindow,
     Camera,
@@ -137,3 +139,50 @@ def test_cameras_not_connected_are_left_to_the_static_check(emulated: EmulatedCa
 def test_no_camera_connected_gives_no_diagnostics(empty_context: Any) -> None:
     cam = camera("REALSENSE_D435", D435_SERIAL, stream("depth", 1280, 720, 60))
     assert probe_diagnostics([campaign(cam)], empty_context) == []
+
+
+# --- campaigns as the loader builds them (what `validate --probe` passes in) ------------------
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO_CAMERAS = [
+    EmulatedCamera("D435", "844212070924"), EmulatedCamera("D435", "844212071131"),
+    EmulatedCamera("D435", "936322070512"), EmulatedCamera("D405", "218622272031"),
+    EmulatedCamera("D405", "218622273574"),
+]
+
+
+def test_example_campaigns_pass_against_their_cameras_connected() -> None:
+    result = load_campaigns([REPO / "campaigns"])
+    assert result.ok and result.campaigns
+    cameras = emulate(DEMO_CAMERAS, software_only_context())
+    assert probe_diagnostics(result.campaigns, cameras.context) == []
+
+
+def test_mismatching_campaign_file_points_at_the_stream(tmp_path: Path) -> None:
+    path = tmp_path / "too-fast.yaml"
+    path.write_text(
+        "apiVersion: campaign/v1\nkind: Campaign\nmetadata: {name: too-fast}\nspec:\n"
+        "  cameras:\n"
+        "    - model: REALSENSE\n"
+        "      serial: \"218622273574\"\n"
+        "      device: dev_lab_001\n"
+        "      streams:\n"
+        "        - {type: color, encoder: HEVC, width: 1280, height: 720, frameRate: 30,\n"
+        "           bitrate: 4000000}\n"
+        "        - {type: depth, encoder: Classic, width: 1280, height: 720, frameRate: 30,\n"
+        "           bitrate: 8000000}\n"
+        "  window: {start: 2026-12-01T08:00:00Z, end: 2026-12-01T09:00:00Z}\n"
+        "  trigger: scheduled\n"
+    )
+    result = load_campaigns([path])
+    assert result.ok, result.diagnostics  # the static table allows it ...
+    cameras = emulate([EmulatedCamera("D435", "218622273574")], software_only_context())
+    (wrong_model,) = probe_diagnostics(result.campaigns, cameras.context)
+    assert wrong_model.code == "CMP601"  # ... but the camera on that serial is a D435
+    assert wrong_model.location is not None and wrong_model.location.line == 6
+
+    usb2 = emulate([EmulatedCamera("D405", "218622273574", usb_type="2.0")],
+                   software_only_context())
+    (slow_link,) = probe_diagnostics(result.campaigns, usb2.context)
+    assert slow_link.code == "CMP604"  # ... or it is a D405 on a USB 2 port
+    assert str(slow_link.location).startswith(f"{path}:6:")
