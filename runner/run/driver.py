@@ -154,8 +154,8 @@ async def drive(
                 for run in runs]
     interrupted = False
     tasks = [asyncio.create_task(driver.run_session(s)) for s in sessions]
+    everything = asyncio.gather(*tasks)
     try:
-        everything = asyncio.gather(*tasks)
         waiters: set[asyncio.Future[Any]] = {everything}
         stop_wait = asyncio.ensure_future(stop.wait()) if stop is not None else None
         if stop_wait is not None:
@@ -168,9 +168,8 @@ async def drive(
         if everything.done():
             everything.result()  # re-raise a bug in a session task, after the finally below
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        everything.cancel()  # cancels every session task that is still waiting
+        await asyncio.gather(everything, return_exceptions=True)
         # Shielded so a second Ctrl-C cannot abandon sessions half-way through the undo.
         await asyncio.shield(driver.put_back(sessions, exit_state))
     return RunResult(
@@ -304,13 +303,14 @@ class _Driver:
                 session=session.run.schedule.session, burst=step.burst, state=state,
                 deadline_offset=target - self.mono0, sent=first_sent - target,
                 ack=ack - target, attempts=attempts, recovery=step.recovery))
+            detail = f"ack {(ack - target) * 1000:+.1f} ms"
             if step.action is Action.START:
                 session.started.append(step.burst)
-                self.emit(session, step.burst, "started")
+                self.emit(session, step.burst, "started", detail)
             else:
                 session.possibly_started = False
                 session.left_started = False
-                self.emit(session, step.burst, "stopped")
+                self.emit(session, step.burst, "stopped", detail)
             return True
         session.records.append(TransitionRecord(
             session=session.run.schedule.session, burst=step.burst, state=state,

@@ -22,7 +22,7 @@ from runner.run.schedule import BurstSchedule, build_schedule, next_burst_start
 from runner.spec.model import BurstPattern, Campaign, Occurrence, Trigger
 
 VERSION = 1
-STATUS_HORIZON = dt.timedelta(days=14)  # how far `burst_status` looks for the next window
+STATUS_HORIZON = dt.timedelta(days=366)  # how far `burst_status` looks for the next window
 
 
 def run_state_path(state_dir: Path, campaign: str) -> Path:
