@@ -30,7 +30,7 @@ from runner.spec.model import (
     Window,
 )
 from runner.spec.schema import dotted, suggest
-from runner.spec.windows import occurrence_length, wall_time_issue, zone
+from runner.spec.windows import fixed_offset, occurrence_length, wall_time_issue, zone
 from runner.spec.yamlsafe import Document, Path
 
 _DAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
@@ -241,8 +241,7 @@ class _Checker:
                 "warning",
             )
         # fold=0 resolution, normalised: the documented DST rule (runner/spec/windows.py).
-        info = zone(tz)
-        return value.replace(tzinfo=info).astimezone(dt.timezone.utc).astimezone(info)
+        return fixed_offset(value.replace(tzinfo=zone(tz)))
 
     def date(self, text: str, path: Path) -> dt.date | None:
         try:

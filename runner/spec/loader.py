@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,25 +95,52 @@ def load_campaigns(
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     files = expand_paths(paths)
+    return _load(((f, _read(f)) for f in files), now, capabilities)
+
+
+def load_sources(
+    sources: Mapping[str, str | bytes],
+    *,
+    now: dt.datetime | None = None,
+    capabilities: Capabilities | None = None,
+) -> LoadResult:
+    """Like `load_campaigns`, for in-memory files: {file name: content}, in the given order."""
+    items = (
+        (name, text.encode("utf-8") if isinstance(text, str) else text)
+        for name, text in sources.items()
+    )
+    return _load(items, now, capabilities)
+
+
+def _read(filename: str) -> bytes | Diagnostic:
+    try:
+        with open(filename, "rb") as fh:
+            return fh.read(_max_read())
+    except OSError as exc:
+        return Diagnostic(
+            Location(filename, 1, 1),
+            "error",
+            "CMP109",
+            f"cannot read file: {exc.strerror or exc}",
+            "check the path and its permissions",
+        )
+
+
+def _load(
+    sources: Iterable[tuple[str, bytes | Diagnostic]],
+    now: dt.datetime | None,
+    capabilities: Capabilities | None,
+) -> LoadResult:
     caps = capabilities if capabilities is not None else default_capabilities()
     campaigns: list[Campaign] = []
     diags: list[Diagnostic] = []
     names: dict[str, Location] = {}
     documents = 0
-    for filename in files:
-        try:
-            with open(filename, "rb") as fh:
-                data = fh.read(_max_read())
-        except OSError as exc:
-            diags.append(
-                Diagnostic(
-                    Location(filename, 1, 1),
-                    "error",
-                    "CMP109",
-                    f"cannot read file: {exc.strerror or exc}",
-                    "check the path and its permissions",
-                )
-            )
+    files: list[str] = []
+    for filename, data in sources:
+        files.append(filename)
+        if isinstance(data, Diagnostic):
+            diags.append(data)
             continue
         docs, file_diags = load_documents(data, filename)
         diags.extend(file_diags)
@@ -218,6 +245,8 @@ def load_document(
                 "please report this with the file",
             ),
         ]
+    if any(d.severity == "error" for d in diags):
+        campaign = None
     return campaign, diags + semantic
 
 

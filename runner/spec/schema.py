@@ -55,7 +55,7 @@ def dotted(path: Path) -> str:
             out += f"[{part}]"
         else:
             out += ("." if out else "") + str(part)
-    return out or "(document)"
+    return out or "the document"
 
 
 def suggest(word: str, choices: Any) -> str | None:

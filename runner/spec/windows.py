@@ -1,5 +1,7 @@
 """Window occurrences: which concrete [start, end) intervals a campaign's window covers.
 
+Returned datetimes carry a fixed UTC offset (see `fixed_offset`).
+
 DST rule (deterministic, documented in docs/campaign-files.md): a wall-clock time is
 resolved in the window's IANA zone with `fold=0`. So
 
@@ -32,9 +34,19 @@ def zone(name: str) -> ZoneInfo:
 def resolve_local(day: dt.date, wall: dt.time, tz: str) -> dt.datetime:
     """The aware instant for wall time `wall` on `day` in zone `tz`, by the module's DST rule."""
     naive = dt.datetime.combine(day, wall.replace(tzinfo=None, fold=0))
-    info = zone(tz)
-    # Round-trip through UTC so a time in a gap comes back normalised (02:30 -> 03:30+02:00).
-    return naive.replace(tzinfo=info).astimezone(_UTC).astimezone(info)
+    return fixed_offset(naive.replace(tzinfo=zone(tz)))
+
+
+def fixed_offset(value: dt.datetime) -> dt.datetime:
+    """The same instant with a fixed-offset tzinfo (the zone's offset at that instant).
+
+    A time in a gap comes back normalised (02:30 -> 03:30+02:00). Fixed offsets matter because
+    PEP 495 makes a zoneinfo datetime inside a DST overlap unequal to every datetime in any
+    other zone, which would break comparisons between occurrences and session dates.
+    """
+    instant = value.astimezone(_UTC)
+    local = instant.astimezone(value.tzinfo)
+    return instant.astimezone(dt.timezone(local.utcoffset() or dt.timedelta(0)))
 
 
 def wall_time_issue(day: dt.date, wall: dt.time, tz: str) -> str | None:

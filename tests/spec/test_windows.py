@@ -1,0 +1,138 @@
+"""Window occurrences: keys, overlap with a range, overnight windows and the DST rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from runner.spec.model import AbsoluteWindow, Location, RecurringWindow
+from runner.spec.windows import (
+    all_occurrences,
+    occurrence_length,
+    occurrences,
+    resolve_local,
+    wall_time_issue,
+)
+
+HERE = Location("w.yaml", 1, 1)
+OSLO = ZoneInfo("Europe/Oslo")
+UTC = dt.timezone.utc
+
+
+def recurring(
+    days: set[int],
+    start: str,
+    end: str,
+    first: dt.date,
+    until: dt.date | None,
+    tz: str = "Europe/Oslo",
+) -> RecurringWindow:
+    return RecurringWindow(
+        frozenset(days),
+        dt.time.fromisoformat(start),
+        dt.time.fromisoformat(end),
+        tz,
+        first,
+        until,
+        HERE,
+    )
+
+
+def test_absolute_window_has_one_occurrence_with_empty_key() -> None:
+    start = dt.datetime(2026, 12, 1, 8, tzinfo=OSLO)
+    window = AbsoluteWindow(start, start + dt.timedelta(hours=10), "Europe/Oslo", HERE)
+    [occ] = occurrences(window, start - dt.timedelta(days=1), start + dt.timedelta(days=1))
+    assert (occ.key, occ.start, occ.end) == ("", window.start, window.end)
+    # [start, end) is half-open on both sides.
+    assert occurrences(window, window.end, window.end + dt.timedelta(hours=1)) == []
+    assert occurrences(window, start - dt.timedelta(hours=1), start) == []
+
+
+def test_weekday_occurrences_are_keyed_by_local_date() -> None:
+    window = recurring({1, 2, 3, 4, 5}, "08:00", "18:00", dt.date(2026, 11, 30), None)
+    found = occurrences(
+        window, dt.datetime(2026, 11, 30, tzinfo=UTC), dt.datetime(2026, 12, 7, tzinfo=UTC)
+    )
+    assert [o.key for o in found] == [
+        "2026-11-30",
+        "2026-12-01",
+        "2026-12-02",
+        "2026-12-03",
+        "2026-12-04",
+    ]
+    assert found[0].start == dt.datetime(2026, 11, 30, 7, tzinfo=UTC)
+    assert found[0].end == dt.datetime(2026, 11, 30, 17, tzinfo=UTC)
+
+
+def test_start_and_until_bound_occurrences() -> None:
+    window = recurring(
+        {1, 2, 3, 4, 5, 6, 7}, "08:00", "09:00", dt.date(2026, 12, 2), dt.date(2026, 12, 4)
+    )
+    found = occurrences(
+        window, dt.datetime(2026, 1, 1, tzinfo=UTC), dt.datetime(2027, 1, 1, tzinfo=UTC)
+    )
+    assert [o.key for o in found] == ["2026-12-02", "2026-12-03", "2026-12-04"]
+    assert all_occurrences(window) == found
+
+
+def test_overnight_occurrence_overlapping_range_start_is_included() -> None:
+    window = recurring({1}, "22:00", "06:00", dt.date(2026, 11, 30), None)  # Mondays
+    tuesday_3am = dt.datetime(2026, 12, 1, 3, tzinfo=OSLO)
+    [occ] = occurrences(window, tuesday_3am, tuesday_3am + dt.timedelta(hours=1))
+    assert occ.key == "2026-11-30"
+    assert occ.end - occ.start == dt.timedelta(hours=8)
+    assert occurrence_length(window) == dt.timedelta(hours=8)
+
+
+def test_spring_forward_gap_moves_start_forward_by_the_gap() -> None:
+    # 2026-03-29 02:00 -> 03:00 in Oslo: 02:30 does not exist.
+    assert wall_time_issue(dt.date(2026, 3, 29), dt.time(2, 30), "Europe/Oslo") == "gap"
+    window = recurring({7}, "02:30", "04:00", dt.date(2026, 3, 1), None)
+    [occ] = occurrences(
+        window, dt.datetime(2026, 3, 29, tzinfo=UTC), dt.datetime(2026, 3, 30, tzinfo=UTC)
+    )
+    assert occ.start == dt.datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 03:30 CEST
+    assert occ.start.astimezone(OSLO).time() == dt.time(3, 30)
+    assert occ.start.utcoffset() == dt.timedelta(hours=2)
+    assert occ.end - occ.start == dt.timedelta(minutes=30)
+
+
+def test_fall_back_overlap_takes_the_first_instant() -> None:
+    # 2026-10-25 03:00 -> 02:00 in Oslo: 02:30 happens twice; fold=0 is the CEST one.
+    assert wall_time_issue(dt.date(2026, 10, 25), dt.time(2, 30), "Europe/Oslo") == "ambiguous"
+    instant = resolve_local(dt.date(2026, 10, 25), dt.time(2, 30), "Europe/Oslo")
+    assert instant == dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+
+
+def test_window_across_dst_change_keeps_wall_times() -> None:
+    window = recurring(
+        {1, 2, 3, 4, 5, 6, 7}, "08:00", "18:00", dt.date(2026, 10, 24), dt.date(2026, 10, 26)
+    )
+    found = all_occurrences(window)
+    assert [o.start.astimezone(OSLO).hour for o in found] == [8, 8, 8]
+    assert [o.start.utcoffset() for o in found] == [
+        dt.timedelta(hours=2),
+        dt.timedelta(hours=1),
+        dt.timedelta(hours=1),
+    ]
+
+
+def test_no_issue_for_ordinary_times_and_utc() -> None:
+    assert wall_time_issue(dt.date(2026, 6, 1), dt.time(2, 30), "Europe/Oslo") is None
+    assert wall_time_issue(dt.date(2026, 3, 29), dt.time(2, 30), "UTC") is None
+
+
+def test_naive_range_is_refused() -> None:
+    window = recurring({1}, "08:00", "09:00", dt.date(2026, 1, 1), None)
+    with pytest.raises(ValueError):
+        occurrences(window, dt.datetime(2026, 1, 1), dt.datetime(2026, 2, 1))
+
+
+def test_occurrences_are_deterministic() -> None:
+    window = recurring({1, 3, 5}, "22:00", "06:00", dt.date(2026, 1, 1), None, "America/New_York")
+    rng = (dt.datetime(2026, 1, 1, tzinfo=UTC), dt.datetime(2026, 12, 31, tzinfo=UTC))
+    assert occurrences(window, *rng) == occurrences(window, *rng)
+    # Mon/Wed/Fri from Fri 2 Jan to Mon 28 Dec (Wed 30 Dec starts after the range end).
+    assert len(occurrences(window, *rng)) == 155
