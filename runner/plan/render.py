@@ -73,8 +73,7 @@ def _change_lines(change: Change, paint: Callable[[str, str], str]) -> list[str]
     symbol = SYMBOL[change.action]
     label = change.address.rsplit("/", 1)[-1] if change.kind != "session" else change.address
     out = [paint(change.action, f"{indent}{symbol} {change.kind} {label}")
-           + (f"  # {change.reason}" if change.kind != "session" or change.action == "update"
-              else "")]
+           + (f"  # {change.reason}" if _worth_saying(change) else "")]
     detail = indent + "    "
     if change.action == "create" and change.kind == "session" and change.after:
         after = change.after
@@ -94,6 +93,12 @@ def _change_lines(change: Change, paint: Callable[[str, str], str]) -> list[str]
         over = "  ! over the limit" if limit > 0 and change.estimated_megabytes > limit else ""
         out.append(f"{detail}estimated storage: {change.estimated_megabytes:,.0f} MB {cap}{over}")
     return out
+
+
+def _worth_saying(change: Change) -> bool:
+    if change.kind == "session":
+        return change.action == "update"
+    return change.reason not in ("new session", "with its session")
 
 
 def plan_to_json(plan: Plan, *, recordings: list[dict[str, Any]] | None = None) -> dict[str, Any]:

@@ -1,0 +1,159 @@
+"""`campaign apply PATH...` / `campaign apply PLAN.json`: make the control plane match."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import click
+
+from runner.commands._backend import (
+    Backends,
+    backend_options,
+    campaign_options,
+    confirm,
+    load,
+    parse_horizon,
+    parse_now,
+    plan_fleet,
+    resolve_backends,
+    use_color,
+)
+from runner.commands.plan import emit
+from runner.compile import Desired, compile_campaigns
+from runner.errors import PlanError
+from runner.plan.model import Plan, PlanOptions
+from runner.spec.model import Campaign
+
+
+@click.command("apply")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--auto-approve", is_flag=True,
+              help="Apply without asking (needed when stdin is not a terminal).")
+@click.option("--prune", is_flag=True,
+              help="Delete sessions the campaigns own but no longer declare (not finished ones).")
+@click.option("--allow-restart", is_flag=True,
+              help="Restart Started sessions whose change needs it (stop, change, re-arm).")
+@click.option("--force", is_flag=True, help="With --prune: delete Started sessions too.")
+@click.option("--allow-empty", is_flag=True,
+              help="Accept an empty desired set (no campaigns, or --prune with no sessions).")
+@click.option("--allow-delete", is_flag=True,
+              help="Let post-recording rules delete fleet recordings.")
+@click.option("--lock-timeout", type=click.FloatRange(min=0), default=60.0, show_default=True,
+              metavar="SECONDS",
+              help="How long to keep retrying while other applies change the same campaigns.")
+@click.option("-o", "--output", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True, help="Format of the plan shown before applying.")
+@campaign_options
+@backend_options
+def apply(
+    paths: tuple[str, ...], auto_approve: bool, prune: bool, allow_restart: bool, force: bool,
+    allow_empty: bool, allow_delete: bool, lock_timeout: float, output: str,
+    now_text: str | None, horizon: str, sandbox: bool, insecure: bool,
+    config_file: Path | None, timeout: float | None,
+) -> int:
+    """Make the control plane match the campaign files (or apply a saved plan FILE).
+
+    Shows the plan, asks for confirmation on a terminal (refuses without one unless
+    --auto-approve), writes all changes in one transaction, then re-reads and verifies.
+    """
+    if len(paths) == 1 and _is_saved_plan(Path(paths[0])):
+        backends = resolve_backends(sandbox=sandbox, insecure=insecure,
+                                    config_file=config_file, timeout=timeout)
+        return asyncio.run(_apply_saved(Path(paths[0]), backends, auto_approve, lock_timeout,
+                                        output))
+    now = parse_now(now_text)
+    campaigns = load(paths, now)
+    desired = compile_campaigns(campaigns, now, parse_horizon(horizon))
+    if not campaigns and not allow_empty:
+        raise PlanError(f"no campaigns found in {' '.join(paths)}; nothing to apply "
+                         "(pass --allow-empty if that is intended)")
+    if prune and campaigns and not desired.sessions and not allow_empty:
+        raise PlanError("the campaigns declare no sessions in the horizon and --prune would "
+                        "delete every session they own; pass --allow-empty if that is intended")
+    backends = resolve_backends(sandbox=sandbox, insecure=insecure, config_file=config_file,
+                                timeout=timeout)
+    options = PlanOptions(prune=prune, allow_restart=allow_restart, force=force)
+    return asyncio.run(_apply(backends, desired, campaigns, now, options, auto_approve,
+                              allow_delete, lock_timeout, output))
+
+
+async def _apply(
+    backends: Backends, desired: Desired, campaigns: tuple[Campaign, ...], now: Any,
+    options: PlanOptions, auto_approve: bool, allow_delete: bool, lock_timeout: float,
+    output: str,
+) -> int:
+    from runner.apply import apply_plan, make_plan
+
+    async with backends.control_plane() as cp:
+        plan = await make_plan(cp, desired, now, options)
+        fleet_plans = await plan_fleet(campaigns, backends, now)
+        plan = dataclasses.replace(plan, recordings=fleet_plans)
+        emit(plan, output)
+        if not plan.has_changes():
+            return 0
+        if plan.blocked:
+            raise PlanError(plan.blocked[0] + (
+                f" (and {len(plan.blocked) - 1} more)" if len(plan.blocked) > 1 else ""))
+        if fleet_plans and not allow_delete:
+            from runner.recordings import check_deletions
+
+            check_deletions(fleet_plans, allow_delete=False)
+        confirm("Apply these changes?", auto_approve)
+        result = await apply_plan(cp, plan, lock_timeout=lock_timeout)
+    _report(result.plan, result.conflicts)
+    if fleet_plans:
+        await _apply_fleet(backends, fleet_plans, allow_delete)
+    return 0
+
+
+async def _apply_saved(path: Path, backends: Backends, auto_approve: bool,
+                       lock_timeout: float, output: str) -> int:
+    from runner.apply import apply_plan, make_plan
+    from runner.plan.saved import load_plan
+
+    saved = load_plan(path)
+    if saved.endpoint and saved.endpoint != backends.label:
+        raise PlanError(f"{path} was made against {saved.endpoint}, not {backends.label}; "
+                        "make the plan again against this control plane")
+    async with backends.control_plane() as cp:
+        plan = await make_plan(cp, saved.desired, saved.now, saved.options)
+        if plan.fingerprint != saved.fingerprint:
+            raise PlanError(f"{path} is stale: the control plane changed since the plan was "
+                            "made; run `campaign plan --out` again and review it")
+        emit(plan, output)
+        if not plan.has_changes():
+            return 0
+        confirm("Apply this saved plan?", auto_approve)
+        result = await apply_plan(cp, plan, lock_timeout=lock_timeout, replan=False)
+    _report(result.plan, result.conflicts)
+    return 0
+
+
+def _report(plan: Plan, conflicts: int) -> None:
+    add, change, destroy = plan.counts()
+    note = f" (after {conflicts} concurrent update(s) re-planned)" if conflicts else ""
+    message = f"Apply complete! Objects: {add} added, {change} changed, {destroy} destroyed.{note}"
+    click.echo(click.style(message, fg="green") if use_color() else message)
+
+
+async def _apply_fleet(backends: Backends, plans: tuple[Any, ...], allow_delete: bool) -> None:
+    from runner.recordings import apply_recordings, render_apply_summary
+
+    fleet = backends.fleet()
+    if fleet is None:
+        return
+    async with fleet:
+        result = await apply_recordings(plans, fleet, allow_delete=allow_delete)
+    click.echo(render_apply_summary(result, color=use_color()))
+    if not result.ok:
+        raise PlanError(f"{len(result.failed)} recording change(s) failed; re-run apply to "
+                        "retry them (the control plane part is done)")
+
+
+def _is_saved_plan(path: Path) -> bool:
+    from runner.plan.saved import is_saved_plan
+
+    return is_saved_plan(path)

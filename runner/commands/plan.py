@@ -1,0 +1,98 @@
+"""`campaign plan PATH...`: show what apply would change (text, JSON or Markdown)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+
+import click
+
+from runner.commands._backend import (
+    Backends,
+    backend_options,
+    campaign_options,
+    load,
+    parse_horizon,
+    parse_now,
+    plan_fleet,
+    recordings_json,
+    recordings_markdown,
+    recordings_text,
+    resolve_backends,
+    use_color,
+)
+from runner.compile import compile_campaigns
+from runner.plan.model import Plan, PlanOptions
+
+
+@click.command("plan")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("-o", "--output", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True, help="text for people, json for tools, markdown for PR comments.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when there are changes (0: none, 1: error).")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also save the plan (JSON) for a later `campaign apply FILE`.")
+@click.option("--prune", is_flag=True,
+              help="Plan deleting sessions the campaigns own but no longer declare.")
+@click.option("--destroy", is_flag=True, help="Plan removing everything the campaigns own.")
+@click.option("--allow-restart", is_flag=True,
+              help="Plan restarting Started sessions whose change needs it.")
+@click.option("--force", is_flag=True, help="Plan deleting Started sessions too.")
+@campaign_options
+@backend_options
+def plan(
+    paths: tuple[str, ...], output: str, detailed_exitcode: bool, out_file: Path | None,
+    prune: bool, destroy: bool, allow_restart: bool, force: bool, now_text: str | None,
+    horizon: str, sandbox: bool, insecure: bool, config_file: Path | None,
+    timeout: float | None,
+) -> int:
+    """Show what `campaign apply` would change on the control plane (and the fleet).
+
+    Exit code 0 on success (1 on error); with --detailed-exitcode, 2 when there are changes.
+    """
+    now = parse_now(now_text)
+    campaigns = load(paths, now)
+    desired = compile_campaigns(campaigns, now, parse_horizon(horizon))
+    backends = resolve_backends(sandbox=sandbox, insecure=insecure, config_file=config_file,
+                                timeout=timeout)
+    options = PlanOptions(prune=prune, destroy=destroy, allow_restart=allow_restart, force=force)
+    result = asyncio.run(_plan(backends, desired, now, options, campaigns, destroy))
+    emit(result, output)
+    if out_file is not None:
+        from runner.plan.saved import save_plan
+
+        save_plan(result, out_file, endpoint=backends.label)
+        click.echo(f"Saved the plan to {out_file}; apply it with `campaign apply {out_file}`.",
+                   err=True)
+    return 2 if detailed_exitcode and result.has_changes() else 0
+
+
+async def _plan(backends: Backends, desired: object, now: object, options: PlanOptions,
+                campaigns: object, destroy: bool) -> Plan:
+    from runner.apply import make_plan
+
+    async with backends.control_plane() as cp:
+        result = await make_plan(cp, desired, now, options)  # type: ignore[arg-type]
+    if not destroy:
+        fleet = await plan_fleet(campaigns, backends, now)  # type: ignore[arg-type]
+        result = dataclasses.replace(result, recordings=fleet)
+    return result
+
+
+def emit(result: Plan, output: str) -> None:
+    """Print the plan in the chosen format to stdout."""
+    from runner.plan.render import render_json, render_markdown, render_text
+
+    if output == "json":
+        click.echo(render_json(result, recordings=recordings_json(result.recordings)), nl=False)
+    elif output == "markdown":
+        click.echo(render_markdown(result,
+                                   recordings_markdown=recordings_markdown(result.recordings)),
+                   nl=False)
+    else:
+        color = use_color()
+        click.echo(render_text(result, color=color,
+                               recordings_text=recordings_text(result.recordings, color)),
+                   nl=False)
