@@ -114,7 +114,7 @@ def resolve_backends(
     transport = httpx.ASGITransport(app=app)
     control = ControlPlaneConfig(control.endpoint, admin, control.timeout, True,
                                  control.sandbox_db)
-    where = _relative(control.sandbox_db, workdir)
+    where = _relative(control.sandbox_db, workdir) if control.sandbox_db else "memory"
     click.echo("note: no control plane configured ($HASURA_GRAPHQL_ENDPOINT); using the "
                f"embedded sandbox in {where}", err=True)
     return Backends(control, transport, f"embedded sandbox ({where})", state_dir,
