@@ -8,8 +8,6 @@ from typing import Any
 
 import click
 
-from runner.errors import UsageError
-
 OUTPUT_CHOICES = click.Choice(["text", "json", "yaml"])
 NO_CAMERA = (
     "No RealSense camera found. Check that it is plugged into a USB 3 port, that no other "
@@ -193,9 +191,71 @@ def _flow(mapping: dict[str, Any]) -> str:
     return "{" + ", ".join(f"{k}: {v}" for k, v in mapping.items()) + "}"
 
 
+CAMERA_MODELS = ("REALSENSE_D435", "REALSENSE", "V4L2CAMERA")
+
+
 @cameras.command(name="list")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
-def list_cameras(output: str) -> None:
-    """List the cameras the control plane knows: model, serial and fleet device."""
-    raise UsageError("cameras list is not available yet")
+@click.option("--model", type=click.Choice(CAMERA_MODELS),
+              help="Only cameras of this control-plane model.")
+@click.option("--device", metavar="DEVICE_ID", help="Only cameras on this fleet device.")
+@click.option("--sandbox", is_flag=True,
+              help="Use the embedded in-process sandbox even if a control plane is configured.")
+def list_cameras(output: str, model: str | None, device: str | None, sandbox: bool) -> None:
+    """List the cameras the control plane knows: model, serial and fleet device.
+
+    The control plane comes from $HASURA_GRAPHQL_ENDPOINT and $HASURA_GRAPHQL_ADMIN_SECRET
+    (or campaign.toml); without them, the embedded sandbox under .campaign/.
+    """
+    import asyncio
+
+    from runner.cameras.known import known_cameras
+
+    client, note = _control_plane(sandbox)
+
+    async def read() -> list[Any]:
+        async with client as control_plane:
+            return await known_cameras(control_plane, model=model, device=device)
+
+    found = asyncio.run(read())
+    if note:
+        click.echo(note, err=True)
+    if output == "json":
+        click.echo(json.dumps(
+            [{"model": c.model, "serial": c.serial, "device": c.device, "id": c.id}
+             for c in found], indent=2))
+        return
+    if not found:
+        click.echo("The control plane knows no cameras" + (" matching the filters." if model
+                   or device else "."))
+        return
+    rows = [("MODEL", "SERIAL", "DEVICE")] + [(c.model, c.serial, c.device) for c in found]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _control_plane(sandbox: bool) -> tuple[Any, str | None]:
+    """The configured control-plane client, and a note to print when it is the sandbox."""
+    import os
+    from pathlib import Path
+
+    from runner.backends.config import resolve_control_plane
+    from runner.backends.controlplane import ControlPlane
+
+    config = resolve_control_plane(os.environ, workdir=Path.cwd(), sandbox=sandbox)
+    if not config.embedded:
+        return ControlPlane(config), None
+    import httpx
+
+    from runner.sandbox.app import create_app
+
+    assert config.sandbox_db is not None
+    config.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
+    # In-process: no network, no secret; seeded with the demo cameras on first use.
+    app = create_app(config.sandbox_db, None, None, seed="demo")
+    transport = httpx.ASGITransport(app=app)
+    return (ControlPlane(config, transport=transport),
+            f"(embedded sandbox: {config.sandbox_db}; set HASURA_GRAPHQL_ENDPOINT for a real "
+            "control plane)")
