@@ -64,13 +64,24 @@ def discover(context: Any = None) -> list[DiscoveredCamera]:
     try:
         ctx = rs.context() if context is None else context
         devices = ctx.query_devices()
-        cameras = [_describe(rs, devices[i]) for i in range(len(devices))]
+        cameras = [_open_and_describe(rs, devices, i) for i in range(len(devices))]
     except RuntimeError as exc:  # librealsense reports backend failures as RuntimeError
         raise CameraError(
             f"RealSense device query failed: {exc}; check the USB connection and permissions "
             "(udev rules from librealsense)"
         ) from exc
     return sorted(cameras, key=lambda camera: (camera.serial, camera.name))
+
+
+def _open_and_describe(rs: Any, devices: Any, index: int) -> DiscoveredCamera:
+    """One device of the list; a device that cannot even be opened (recovery mode, firmware
+    update in progress) is still reported, with the reason, rather than failing discovery."""
+    try:
+        device = devices[index]
+    except RuntimeError as exc:
+        return DiscoveredCamera(name="unknown device", product="", model=None, serial="",
+                                firmware=None, usb_type=None, profiles=(), error=str(exc))
+    return _describe(rs, device)
 
 
 def _describe(rs: Any, device: Any) -> DiscoveredCamera:

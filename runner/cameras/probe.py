@@ -93,6 +93,9 @@ def _check_stream(where: str, stream: Stream, live: DiscoveredCamera) -> Diagnos
         hint = f"{stream.type} resolutions: " + ", ".join(f"{w}x{h}" for w, h in sizes)
     else:
         hint = f"this camera has no {stream.type} stream"
+    if live.is_usb2:
+        # librealsense offers only the modes USB 2 can carry, so USB 3 may well have it.
+        hint += f"; on USB {live.usb_type} the camera offers fewer modes: use a USB 3 port"
     return Diagnostic(
         stream.location, "error", "CMP602",
         f"{where}: {stream.type} {stream.width}x{stream.height} @ {stream.frame_rate} fps is "

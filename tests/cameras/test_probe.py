@@ -128,6 +128,17 @@ def test_usb2_accepts_what_fits() -> None:
     assert probe_diagnostics([campaign(light)], cameras.context) == []
 
 
+def test_missing_mode_on_usb2_suggests_a_usb3_port() -> None:
+    cameras = usb2_context()
+    cam = camera("REALSENSE", D405_SERIAL, stream("depth", 1280, 720, 90))
+    diagnostic, too_much = probe_diagnostics([campaign(cam)], cameras.context)
+    assert (diagnostic.code, too_much.code) == ("CMP602", "CMP604")
+    assert diagnostic.hint == (
+        "depth at 1280x720 runs at 5, 15, 30 fps; on USB 2.1 the camera offers fewer modes: "
+        "use a USB 3 port"
+    )
+
+
 def test_cameras_not_connected_are_left_to_the_static_check(emulated: EmulatedCameras) -> None:
     absent = [
         camera("REALSENSE_D435", "936322070512", stream("depth", 1280, 720, 60)),
