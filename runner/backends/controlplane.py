@@ -84,7 +84,7 @@ class ControlPlane:
         config: ControlPlaneConfig,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
-        attempts: int = 6,
+        attempts: int = 8,
         max_backoff: float = 4.0,
     ) -> None:
         self.config = config
@@ -119,7 +119,7 @@ class ControlPlane:
         request = GraphQLRequest(_parsed(document), variable_values=dict(variables))
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.attempts),
-            wait=wait_exponential_jitter(initial=0.05, max=self.max_backoff, jitter=0.2),
+            wait=wait_exponential_jitter(multiplier=0.05, max=self.max_backoff, jitter=0.2),
             retry=retry_if_exception(_transient),
             reraise=True,
         )
