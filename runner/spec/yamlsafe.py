@@ -121,8 +121,8 @@ def load_documents(data: bytes, filename: str) -> tuple[list[Document], list[Dia
                     )
                 )
                 break
-            if node is None:
-                continue
+            if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _T + "null"):
+                continue  # an empty document (`---` with nothing after it)
             builder = _Builder(filename, diags)
             try:
                 value = builder.build(node, (), 0)

@@ -253,8 +253,8 @@ CASES: list[Case] = [
     Case(
         "d405-shared-sensor",
         sub(
-            '    - model: REALSENSE_D435\n      serial: "844212070924"\n      device: dev_vehicle_001\n'
-            "      streams:\n        - " + STREAM,
+            '    - model: REALSENSE_D435\n      serial: "844212070924"\n'
+            "      device: dev_vehicle_001\n      streams:\n        - " + STREAM,
             "    - "
             + D405
             % (
