@@ -1,4 +1,4 @@
-"""Every shipped example in campaigns/ is valid, carries the schema modeline and uses demo cameras."""
+"""Every example in campaigns/ is valid, has the schema modeline and uses demo cameras."""
 
 from __future__ import annotations
 

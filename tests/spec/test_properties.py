@@ -1,4 +1,4 @@
-"""Property: no mutation of a valid campaign file makes the loader raise or hit an internal error."""
+"""Property: no mutation of a valid campaign file makes the loader raise or fail internally."""
 
 from __future__ import annotations
 

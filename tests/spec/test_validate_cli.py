@@ -171,7 +171,7 @@ def test_probe_unavailable_is_one_clear_line(
 ) -> None:
     # Simulate an installation without the camera module (None in sys.modules blocks import).
     monkeypatch.setitem(sys.modules, "runner.cameras.probe", None)
-    code, out, err = run(capsys, "validate", "--probe", str(files["good"]), *NOW)
+    code, _, err = run(capsys, "validate", "--probe", str(files["good"]), *NOW)
     assert code == 1
     assert err.startswith("error: --probe is not available") and err.count("\n") == 1
 
