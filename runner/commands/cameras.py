@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
+
+from runner.commands._backend import backend_options
 
 OUTPUT_CHOICES = click.Choice(["text", "json", "yaml"])
 NO_CAMERA = (
@@ -200,9 +203,9 @@ CAMERA_MODELS = ("REALSENSE_D435", "REALSENSE", "V4L2CAMERA")
 @click.option("--model", type=click.Choice(CAMERA_MODELS),
               help="Only cameras of this control-plane model.")
 @click.option("--device", metavar="DEVICE_ID", help="Only cameras on this fleet device.")
-@click.option("--sandbox", is_flag=True,
-              help="Use the embedded in-process sandbox even if a control plane is configured.")
-def list_cameras(output: str, model: str | None, device: str | None, sandbox: bool) -> None:
+@backend_options
+def list_cameras(output: str, model: str | None, device: str | None, sandbox: bool,
+                 insecure: bool, config_file: Path | None, timeout: float | None) -> None:
     """List the cameras the control plane knows: model, serial and fleet device.
 
     The control plane comes from $HASURA_GRAPHQL_ENDPOINT and $HASURA_GRAPHQL_ADMIN_SECRET
@@ -211,16 +214,16 @@ def list_cameras(output: str, model: str | None, device: str | None, sandbox: bo
     import asyncio
 
     from runner.cameras.known import known_cameras
+    from runner.commands._backend import resolve_backends
 
-    client, note = _control_plane(sandbox)
+    backends = resolve_backends(sandbox=sandbox, insecure=insecure, config_file=config_file,
+                                timeout=timeout)
 
     async def read() -> list[Any]:
-        async with client as control_plane:
+        async with backends.control_plane() as control_plane:
             return await known_cameras(control_plane, model=model, device=device)
 
     found = asyncio.run(read())
-    if note:
-        click.echo(note, err=True)
     if output == "json":
         click.echo(json.dumps(
             [{"model": c.model, "serial": c.serial, "device": c.device, "id": c.id}
@@ -234,28 +237,3 @@ def list_cameras(output: str, model: str | None, device: str | None, sandbox: bo
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for row in rows:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-
-
-def _control_plane(sandbox: bool) -> tuple[Any, str | None]:
-    """The configured control-plane client, and a note to print when it is the sandbox."""
-    import os
-    from pathlib import Path
-
-    from runner.backends.config import resolve_control_plane
-    from runner.backends.controlplane import ControlPlane
-
-    config = resolve_control_plane(os.environ, workdir=Path.cwd(), sandbox=sandbox)
-    if not config.embedded:
-        return ControlPlane(config), None
-    import httpx
-
-    from runner.sandbox.app import create_app
-
-    assert config.sandbox_db is not None
-    config.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
-    # In-process: no network, no secret; seeded with the demo cameras on first use.
-    app = create_app(config.sandbox_db, None, None, seed="demo")
-    transport = httpx.ASGITransport(app=app)
-    return (ControlPlane(config, transport=transport),
-            f"(embedded sandbox: {config.sandbox_db}; set HASURA_GRAPHQL_ENDPOINT for a real "
-            "control plane)")
