@@ -1,0 +1,309 @@
+"""`campaign run`: drive standby campaigns' bursts (Standby <-> Started) on their schedule."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import signal
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from runner.commands._backend import backend_options
+from runner.errors import SpecError, UsageError
+from runner.run.client import Endpoint, SessionStates
+from runner.run.driver import RunEvent, RunResult, SystemClock, drive
+from runner.run.prepare import BurstTarget, burst_targets, fresh_schedule, session_runs
+from runner.run.state import RunJournal, load_run_state, run_state_path, saved_sessions
+from runner.spec.model import Campaign
+
+SIGNAL_EXIT: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + signal
+
+
+@click.command("run")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--dry-run", is_flag=True,
+              help="Print the burst timeline and exit without touching the backend.")
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Format of the timeline (--dry-run) or the final report.")
+@click.option("--max-lateness", default="1s", show_default=True, metavar="DURATION",
+              help="A burst whose start would be later than this is skipped and reported, "
+                   "never shifted (e.g. 1s, 250ms).")
+@click.option("--stop-on-exit", is_flag=True,
+              help="Leave the sessions Stopped instead of Standby when the run ends or is "
+                   "interrupted.")
+@backend_options
+def run(paths: Sequence[str], dry_run: bool, output: str, max_lateness: str,
+        stop_on_exit: bool, sandbox: bool, insecure: bool, config_file: Path | None,
+        timeout: float | None) -> int:
+    """Drive burst recording for `trigger: standby` campaigns in PATHS.
+
+    Each campaign's session (the window open now, or the next one) is applied and put in
+    Standby, then switched to Started and back at the absolute times of its burst pattern.
+    Several campaigns run concurrently. SIGINT/SIGTERM put every session back to Standby
+    (Stopped with --stop-on-exit) within a second. A restarted run resumes where the
+    schedule and the session's state say it is and never starts a burst twice.
+
+    Exit codes: 0 every burst recorded; 1 a burst was skipped or a transition failed;
+    130/143 interrupted by SIGINT/SIGTERM.
+    """
+    lateness = _duration("--max-lateness", max_lateness)
+    now = dt.datetime.now(dt.timezone.utc)
+    campaigns = _load(paths, now)
+    targets = burst_targets(campaigns, now)
+    if dry_run:
+        _render_timeline(targets, now, output)
+        return 0
+    wiring = Wiring.create(sandbox=sandbox, insecure=insecure, config_file=config_file,
+                           timeout=timeout)
+    result, signum = asyncio.run(_drive(wiring, targets, lateness, stop_on_exit, output))
+    _render_result(result, output)
+    if signum is not None:
+        return SIGNAL_EXIT.get(signum, 1)
+    return 0 if result.ok else 1
+
+
+class Wiring:
+    """The backend as the reconciler configures it (endpoint, secret, transport, state dir)."""
+
+    def __init__(self, backends: Any) -> None:
+        self.backends = backends
+        self.state_dir: Path = backends.state_dir
+        control = backends.control
+        headers = {"x-hasura-admin-secret": control.admin_secret} if control.admin_secret else {}
+        self._endpoint = Endpoint(control.endpoint, headers, backends.transport)
+
+    @classmethod
+    def create(cls, *, sandbox: bool = False, insecure: bool = False,
+               config_file: Path | None = None, timeout: float | None = None) -> Wiring:
+        """Resolve the control plane exactly as plan/apply do (env, campaign.toml, flags)."""
+        from runner.commands._backend import resolve_backends
+
+        return cls(resolve_backends(sandbox=sandbox, insecure=insecure, config_file=config_file,
+                                    timeout=timeout))
+
+    def endpoint(self) -> Endpoint:
+        """Where transitions go."""
+        return self._endpoint
+
+    async def apply(self, campaigns: Sequence[Campaign], now: dt.datetime) -> str | None:
+        """Apply the campaigns (the reconciler's plan + apply): their sessions exist and
+        standby ones are in Standby. Returns a note for the user when something changed."""
+        from runner.apply import apply_plan, make_plan
+        from runner.compile import compile_campaigns
+        from runner.plan.model import PlanOptions
+
+        desired = compile_campaigns(campaigns, now)
+        async with self.backends.control_plane() as cp:
+            plan = await make_plan(cp, desired, now, PlanOptions())
+            if plan.writes.empty():
+                return None
+            result = await apply_plan(cp, plan)
+        changes = len(result.plan.effective)
+        return (f"applied {changes} change(s) to {', '.join(desired.campaigns)} before running "
+                "(`campaign plan` shows them)")
+
+
+async def _drive(wiring: Wiring, targets: list[BurstTarget], max_lateness: dt.timedelta,
+                 stop_on_exit: bool, output: str) -> tuple[RunResult, int | None]:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    received: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        stop.set()
+
+    for signum in SIGNAL_EXIT:
+        loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        clock = SystemClock()
+        if not stop.is_set():
+            note = await wiring.apply([t.campaign for t in targets], clock.now())
+            if note:
+                click.echo(note, err=True)
+        async with wiring.endpoint().client() as http:
+            states = SessionStates(http, wiring.endpoint().url)
+            # This read also opens the connection every transition will reuse.
+            rows = await states.read([t.session_id for t in targets])
+            now = clock.now()
+            state_dir = wiring.state_dir
+            saved: dict[str, Any] = {}
+            for target in targets:
+                path = run_state_path(state_dir, target.campaign.name)
+                saved.update(saved_sessions(load_run_state(path)))
+            runs = session_runs(targets, now, rows, saved, max_lateness)
+            journals: dict[str, RunJournal] = {}
+            for target in targets:
+                mine = [r for r in runs if r.campaign == target.campaign.name]
+                journals[target.campaign.name] = RunJournal(
+                    run_state_path(state_dir, target.campaign.name), target.campaign.name,
+                    mine, {target.session_name: target.pattern}, now)
+            campaign_of = {r.schedule.session: r.campaign for r in runs}
+            for run_ in runs:
+                _announce(run_, output)
+
+            def on_event(event: RunEvent) -> None:
+                journals[campaign_of[event.session]].record(event)
+                if output == "text" or event.kind in ("stuck", "failed"):
+                    _echo_event(event)
+
+            result = await drive(
+                states, runs, clock=clock, stop=stop,
+                max_lateness=max_lateness.total_seconds(),
+                exit_state="Stopped" if stop_on_exit else "Standby", on_event=on_event)
+            finished = clock.now()
+            for journal in journals.values():
+                journal.finish(result, finished)
+            return result, (received[0] if received else None)
+    finally:
+        for signum in SIGNAL_EXIT:
+            loop.remove_signal_handler(signum)
+
+
+def _load(paths: Sequence[str], now: dt.datetime) -> list[Campaign]:
+    from runner.spec.loader import load_campaigns
+
+    loaded = load_campaigns(list(paths), now=now)
+    if not loaded.ok:
+        first = loaded.errors[0]
+        where = f"{first.location}: " if first.location else ""
+        more = len(loaded.errors) - 1
+        raise SpecError(f"{where}{first.message}" + (f" (and {more} more error(s))" if more else "")
+                        + "; run `campaign validate` for details", loaded.diagnostics)
+    return list(loaded.campaigns)
+
+
+def _duration(option: str, text: str) -> dt.timedelta:
+    from runner.spec.durations import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from exc
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _render_timeline(targets: list[BurstTarget], now: dt.datetime, output: str) -> None:
+    sessions: list[dict[str, Any]] = []
+    for target in targets:
+        schedule = fresh_schedule(target, now)
+        sessions.append({
+            "campaign": target.campaign.name,
+            "session": target.session_name,
+            "session_id": target.session_id,
+            "window": {"start": _iso(target.occurrence.start), "end": _iso(target.occurrence.end)},
+            "anchor": _iso(schedule.anchor),
+            "record_seconds": schedule.record.total_seconds(),
+            "pause_seconds": schedule.pause.total_seconds(),
+            "bursts": [{"index": b.index, "start": _iso(b.start), "stop": _iso(b.stop)}
+                       for b in schedule.bursts],
+            "cut": schedule.cut,
+        })
+    if output == "json":
+        click.echo(json.dumps({"dry_run": True, "now": _iso(now), "sessions": sessions},
+                              indent=2))
+        return
+    for entry in sessions:
+        click.echo(f"{entry['session']} (campaign {entry['campaign']}): window "
+                   f"{entry['window']['start']} .. {entry['window']['end']}, "
+                   f"{len(entry['bursts'])} burst(s) of {entry['record_seconds']:g}s record / "
+                   f"{entry['pause_seconds']:g}s pause")
+        for burst in entry["bursts"]:
+            click.echo(f"  burst {burst['index'] + 1:>4}  Started {burst['start']}  "
+                       f"Standby {burst['stop']}")
+        if entry["cut"]:
+            click.echo(f"  ({entry['cut']} burst(s) do not fit before the window ends and "
+                       "will not run)")
+    click.echo("dry run: nothing was sent to the backend")
+
+
+def _announce(run_: Any, output: str) -> None:
+    plan = run_.plan
+    starts = sum(1 for s in plan.steps if s.action.value == "Started")
+    parts = [f"{run_.schedule.session}: {starts} burst(s) to run"]
+    if plan.done:
+        parts.append(f"{len(plan.done)} already recorded by an earlier run")
+    if plan.in_progress is not None:
+        parts.append(f"burst {plan.in_progress + 1} in progress (found Started): keeping its stop")
+    if plan.skipped:
+        parts.append(f"{len(plan.skipped)} skipped")
+    if run_.schedule.bursts:
+        parts.append(f"first at {_iso(run_.schedule.bursts[0].start)}")
+    click.echo("; ".join(parts), err=True)
+    for skip in plan.skipped:
+        click.echo(f"{run_.schedule.session}: burst {skip.burst + 1} skipped: {skip.reason}",
+                   err=True)
+
+
+def _echo_event(event: RunEvent) -> None:
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%H:%M:%S.%f")[:-3]
+    burst = f"burst {event.burst + 1}" if event.burst >= 0 else "exit"
+    loud = "WARNING: " if event.kind == "stuck" else ""
+    detail = f" ({event.detail})" if event.detail else ""
+    click.echo(f"{stamp} {loud}{event.session}: {burst} {event.kind}{detail}", err=True)
+
+
+def _render_result(result: RunResult, output: str) -> None:
+    if result.interrupted:
+        click.echo(f"interrupted: sessions set back to {result.exit_state}", err=True)
+    if output == "json":
+        click.echo(json.dumps(_result_json(result), indent=2))
+        return
+    for session in result.sessions:
+        total = len(session.started) + len(session.done_before)
+        click.echo(f"{session.session}: {len(session.started)} burst(s) started this run"
+                   + (f" ({total} in all)" if session.done_before else "")
+                   + f", {len(session.skipped)} skipped, {len(session.failed)} failed"
+                   + (f", final state {session.final_state}" if session.final_state else ""))
+        for name, figures in (("sent", session.lateness.sent), ("ack", session.lateness.ack),
+                              ("Started ack", session.lateness.start_ack)):
+            if figures is not None:
+                click.echo(f"  lateness {name:<11} p50 {figures.p50 * 1000:7.2f} ms  "
+                           f"p99 {figures.p99 * 1000:7.2f} ms  max {figures.max * 1000:7.2f} ms"
+                           f"  (n={figures.count})")
+        for skip in session.skipped:
+            click.echo(f"  burst {skip.burst + 1} skipped: {skip.reason}")
+        for failed in session.failed:
+            click.echo(f"  burst {failed.burst + 1} {failed.state} failed after "
+                       f"{failed.attempts} attempt(s): {failed.error}")
+        if session.left_started:
+            click.echo(f"  WARNING: {session.session} may still be Started (recording); set it "
+                       f"back with `campaign trigger stop {session.campaign} --session "
+                       f"{session.session} PATH`", err=True)
+
+
+def _result_json(result: RunResult) -> dict[str, Any]:
+    return {
+        "ok": result.ok,
+        "interrupted": result.interrupted,
+        "exit_state": result.exit_state,
+        "sessions": [
+            {
+                "campaign": s.campaign,
+                "session": s.session,
+                "session_id": s.session_id,
+                "started": list(s.started),
+                "done_before": list(s.done_before),
+                "skipped": [{"burst": k.burst, "reason": k.reason} for k in s.skipped],
+                "left_started": s.left_started,
+                "final_state": s.final_state,
+                "lateness": s.lateness.as_dict(),
+                "transitions": [
+                    {"burst": t.burst, "state": t.state, "attempts": t.attempts,
+                     "sent_ms": None if t.sent is None else round(t.sent * 1000, 3),
+                     "ack_ms": None if t.ack is None else round(t.ack * 1000, 3),
+                     "error": t.error, "recovery": t.recovery}
+                    for t in s.transitions
+                ],
+            }
+            for s in result.sessions
+        ],
+    }
+

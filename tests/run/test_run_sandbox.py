@@ -1,0 +1,237 @@
+"""`campaign run` / `campaign trigger` end to end: a real CLI process against the served sandbox.
+
+Real time, short bursts. Nothing asserts how long anything took; recording durations are
+checked against `record` with a tolerance, as the device simulation reports them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runner.compile import session_id
+from runner.run import burst_status
+from runner.spec.loader import load_campaigns
+from tests.run.helpers import (
+    UTC,
+    burst_campaign,
+    fleet_recordings,
+    graphql,
+    insert_standby_session,
+    session_state,
+)
+
+pytestmark = pytest.mark.slow
+WAIT = 60.0  # generous bound for polling loops on a loaded CI machine (never asserted on)
+
+
+def campaign_cli(sandbox: Any, cwd: Path, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, **sandbox.env}
+    env.pop("CI", None)
+    return subprocess.Popen([sys.executable, "-m", "runner", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
+    out, err = proc.communicate(timeout=WAIT)
+    return proc.returncode, out, err
+
+
+def poll(condition: Any, what: str) -> None:
+    limit = time.monotonic() + WAIT
+    while not condition():
+        if time.monotonic() > limit:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.01)
+
+
+def started_bursts(cwd: Path, campaign: str) -> list[int]:
+    try:
+        state = json.loads((cwd / ".campaign" / "runs" / f"{campaign}.json").read_text())
+    except (OSError, ValueError):
+        return []
+    return list(state["sessions"][0]["started"])
+
+
+def new_recordings(sandbox: Any, before: set[str]) -> list[dict[str, Any]]:
+    return sorted((r for r in fleet_recordings(sandbox) if r["uid"] not in before),
+                  key=lambda r: r["started_at"])
+
+
+def test_n_bursts_make_n_completed_recordings_per_device(sandbox: Any, tmp_path: Path) -> None:
+    now = dt.datetime.now(UTC)
+    path = burst_campaign(tmp_path / "bursts.yaml", "bursts-e2e", count=3, record="0.5s",
+                          pause="0.3s", now=now)
+    before = {r["uid"] for r in fleet_recordings(sandbox)}
+
+    # No session exists yet: `campaign run` applies the campaign first.
+    code, out, err = finish(campaign_cli(sandbox, tmp_path, "run", str(path), "-o", "json"))
+
+    assert code == 0, err
+    report = json.loads(out)
+    session = report["sessions"][0]
+    assert report["ok"] and session["started"] == [0, 1, 2] and session["skipped"] == []
+    assert session["final_state"] == "Standby"
+    assert [t["state"] for t in session["transitions"]] == ["Started", "Standby"] * 3
+    for key in ("sent", "ack", "start_ack"):
+        assert set(session["lateness"][key]) == {"count", "p50_ms", "p99_ms", "max_ms"}
+    assert session["lateness"]["start_ack"]["count"] == 3
+    assert "applied" in err  # the run created the session through the reconciler's apply
+    assert session_state(sandbox, session_id("bursts-e2e", "")) == "Standby"
+    recordings = new_recordings(sandbox, before)
+    assert [r["status"] for r in recordings] == ["completed"] * 3  # one device, three bursts
+    for recording in recordings:
+        assert recording["duration_seconds"] == pytest.approx(0.5, abs=0.2)
+    # The run state keeps the figures `campaign status` shows.
+    campaign = load_campaigns([str(path)]).campaigns[0]
+    status = burst_status(campaign, dt.datetime.now(UTC), tmp_path / ".campaign")
+    assert status is not None and status.last_run is not None
+    assert status.last_run["status"] == "completed"
+    assert status.next_burst is None  # all three are over
+    assert "3/3 bursts" in status.summary() and "start ack p50" in status.summary()
+
+
+def test_sigterm_mid_burst_leaves_standby_and_restart_never_double_starts(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    now = dt.datetime.now(UTC)
+    name = "bursts-sigterm"
+    path = burst_campaign(tmp_path / "bursts.yaml", name, count=4, record="2s", pause="1s",
+                          now=now)
+    sid = session_id(name, "")  # `campaign run` applies the campaign, creating it
+    before = {r["uid"] for r in fleet_recordings(sandbox)}
+
+    first = campaign_cli(sandbox, tmp_path, "run", str(path), "-o", "json")
+    # Burst 2 (index 1) acknowledged: we are inside its record time.
+    poll(lambda: started_bursts(tmp_path, name) == [0, 1], "burst 2 to start")
+    assert session_state(sandbox, sid) == "Started"
+    first.send_signal(signal.SIGTERM)
+    code, out, err = finish(first)
+
+    assert code == 143, err
+    assert "interrupted" in err
+    assert json.loads(out)["interrupted"] is True
+    assert session_state(sandbox, sid) == "Standby"
+    assert [r["status"] for r in new_recordings(sandbox, before)] == ["completed"] * 2
+
+    code, out, err = finish(campaign_cli(sandbox, tmp_path, "run", str(path), "-o", "json"))
+
+    session = json.loads(out)["sessions"][0]
+    assert 1 not in session["started"]  # the interrupted burst is not recorded twice
+    assert session["done_before"] == [0]
+    skipped = {s["burst"]: s["reason"] for s in session["skipped"]}
+    assert "not started twice" in skipped[1]
+    assert set(session["started"]) | set(skipped) == {1, 2, 3}
+    assert code == 1  # a burst was skipped: reported, not hidden
+    recordings = new_recordings(sandbox, before)
+    assert len(recordings) == 2 + len(session["started"])
+    assert all(r["status"] == "completed" for r in recordings)
+    assert session_state(sandbox, sid) == "Standby"
+
+
+def test_restart_after_a_crash_keeps_the_running_bursts_stop_deadline(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    now = dt.datetime.now(UTC)
+    name = "bursts-crash"
+    path = burst_campaign(tmp_path / "bursts.yaml", name, count=2, record="3s", pause="0.5s",
+                          now=now)
+    sid = session_id(name, "")  # `campaign run` applies the campaign, creating it
+    before = {r["uid"] for r in fleet_recordings(sandbox)}
+    first = campaign_cli(sandbox, tmp_path, "run", str(path), "-o", "json")
+    poll(lambda: started_bursts(tmp_path, name) == [0], "burst 1 to start")
+    first.kill()  # no chance to clean up: the session stays Started
+    first.communicate(timeout=WAIT)
+    assert session_state(sandbox, sid) == "Started"
+
+    code, out, err = finish(campaign_cli(sandbox, tmp_path, "run", str(path), "-o", "json"))
+
+    assert code == 0, err
+    session = json.loads(out)["sessions"][0]
+    assert "in progress" in err
+    # Burst 1 found Started: only its stop is sent (at its deadline), then burst 2 in full.
+    assert [(t["burst"], t["state"]) for t in session["transitions"]] == [
+        (0, "Standby"), (1, "Started"), (1, "Standby")]
+    assert session["started"] == [1]
+    recordings = new_recordings(sandbox, before)
+    assert [r["status"] for r in recordings] == ["completed"] * 2
+    # The first burst was stopped on schedule, not cut short or stretched by the restart.
+    assert recordings[0]["duration_seconds"] == pytest.approx(3.0, abs=0.3)
+
+
+def test_trigger_start_and_stop_are_idempotent(sandbox: Any, tmp_path: Path) -> None:
+    now = dt.datetime.now(UTC)
+    path = tmp_path / "manual.yaml"
+    burst_campaign(path, "manual-trigger", count=1, record="1s", pause="1s", now=now)
+    text = path.read_text().replace("trigger: standby", "trigger: manual")
+    path.write_text("\n".join(line for line in text.splitlines() if "bursts:" not in line))
+    sid = insert_standby_session(sandbox, "manual-trigger", now)
+    graphql(sandbox, "mutation($id: uuid!) {updateRecordingSession(pk_columns: {id: $id}, "
+                     "_set: {state: Stopped}) {state}}", {"id": sid})
+    before = {r["uid"] for r in fleet_recordings(sandbox)}
+
+    code, out, err = finish(campaign_cli(sandbox, tmp_path, "trigger", "start",
+                                         "manual-trigger", str(path)))
+    assert (code, out.strip()) == (0, "manual-trigger: Stopped -> Started"), err
+    code, out, _ = finish(campaign_cli(sandbox, tmp_path, "trigger", "start", "manual-trigger",
+                                       str(path), "-o", "json"))
+    assert code == 0 and json.loads(out)["changed"] is False
+    assert session_state(sandbox, sid) == "Started"
+    code, out, _ = finish(campaign_cli(sandbox, tmp_path, "trigger", "stop", "manual-trigger",
+                                       str(path)))
+    assert (code, out.strip()) == (0, "manual-trigger: Started -> Stopped")
+    code, out, _ = finish(campaign_cli(sandbox, tmp_path, "trigger", "stop", "manual-trigger",
+                                       str(path)))
+    assert (code, out.strip()) == (0, "manual-trigger: already Stopped; nothing to do")
+    assert [r["status"] for r in new_recordings(sandbox, before)] == ["completed"]
+
+
+def test_trigger_refuses_scheduled_campaigns_and_unknown_names(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    path = burst_campaign(tmp_path / "c.yaml", "sched", count=1, record="1s", pause="1s",
+                          now=dt.datetime.now(UTC))
+    text = path.read_text().replace("trigger: standby", "trigger: scheduled")
+    path.write_text("\n".join(line for line in text.splitlines() if "bursts:" not in line))
+    code, _, err = finish(campaign_cli(sandbox, tmp_path, "trigger", "start", "sched", str(path)))
+    assert code == 1 and "trigger: scheduled" in err and "Traceback" not in err
+    code, _, err = finish(campaign_cli(sandbox, tmp_path, "trigger", "start", "nope", str(path)))
+    assert code == 2 and "no campaign named 'nope'" in err
+
+
+def test_dry_run_prints_the_timeline_without_touching_the_backend(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    path = burst_campaign(tmp_path / "c.yaml", "dry", count=4, record="10s", pause="5s",
+                          now=dt.datetime.now(UTC), offset="0s")
+    requests_before = sandbox.stats()["graphql"]
+    code, out, err = finish(campaign_cli(sandbox, tmp_path, "run", str(path), "--dry-run",
+                                         "-o", "json"))
+    assert code == 0, err
+    timeline = json.loads(out)["sessions"][0]
+    starts = [dt.datetime.fromisoformat(b["start"]) for b in timeline["bursts"]]
+    assert [(b - starts[0]).total_seconds() for b in starts] == [0, 15, 30, 45]
+    assert sandbox.stats()["graphql"] == requests_before
+    assert not (tmp_path / ".campaign").exists()
+
+
+def test_bad_input_is_one_line_and_non_zero(sandbox: Any, tmp_path: Path) -> None:
+    path = burst_campaign(tmp_path / "c.yaml", "bad", count=1, record="1s", pause="1s",
+                          now=dt.datetime.now(UTC))
+    code, _, err = finish(campaign_cli(sandbox, tmp_path, "run", str(path), "--max-lateness",
+                                       "soon"))
+    assert code == 2 and err.count("\n") == 1 and "--max-lateness" in err
+    manual = tmp_path / "m.yaml"
+    manual.write_text("\n".join(line for line in path.read_text().splitlines()
+                                if "bursts:" not in line).replace("standby", "manual"))
+    code, _, err = finish(campaign_cli(sandbox, tmp_path, "run", str(manual)))
+    assert code == 1 and "trigger: standby" in err and "Traceback" not in err
