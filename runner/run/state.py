@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.run.driver import RunEvent, RunResult, SessionRun
-from runner.run.schedule import BurstSchedule, build_schedule, next_burst_start
+from runner.run.schedule import build_schedule, choose_anchor, next_burst_start
 from runner.spec.model import BurstPattern, Campaign, Occurrence, Trigger
 
 VERSION = 1
@@ -163,24 +163,35 @@ def _session_entry(run: SessionRun, pattern: BurstPattern) -> dict[str, Any]:
 class BurstStatus:
     """What `campaign status` shows for a standby campaign."""
 
-    next_burst: dt.datetime | None  # None: no burst left within STATUS_HORIZON
+    next_burst: dt.datetime | None  # None: none planned (see `window_open`) or none ahead
     next_session: str | None
+    window_open: bool  # open and never run: bursts begin as soon as `campaign run` runs
     last_run: dict[str, Any] | None  # the saved run state (status, finished_at, sessions...)
 
     def summary(self) -> str:
         """One line: next burst time and the last run's `Started` acknowledgement lateness."""
-        parts = [f"next burst {self.next_burst.isoformat()}" if self.next_burst
-                 else "no burst ahead"]
+        if self.next_burst is not None:
+            parts = [f"next burst {self.next_burst.isoformat()} ({self.next_session})"]
+        elif self.window_open:
+            parts = [f"window open: bursts start as soon as `campaign run` runs "
+                     f"({self.next_session})"]
+        else:
+            parts = ["no burst ahead"]
         if self.last_run is None:
             parts.append("never run")
         else:
+            status = self.last_run.get("status")
+            if status == "running":
+                alive = _alive(self.last_run.get("pid"))
+                status = "running now" if alive else "ended without finishing (crashed?)"
             for session in self.last_run.get("sessions", []):
                 figures = (session.get("lateness") or {}).get("start_ack")
                 done = f"{len(session.get('started', []))}/{session.get('bursts', '?')} bursts"
                 late = (f", start ack p50 {figures['p50_ms']:.1f} ms p99 {figures['p99_ms']:.1f}"
                         f" ms max {figures['max_ms']:.1f} ms" if figures else "")
-                parts.append(f"last run {self.last_run.get('status')} ({session['name']}: "
-                             f"{done}{late})")
+                skipped = len(session.get("skipped") or [])
+                late += f", {skipped} skipped" if skipped else ""
+                parts.append(f"last run {status} ({session['name']}: {done}{late})")
         return "; ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
@@ -188,6 +199,7 @@ class BurstStatus:
         return {
             "next_burst": self.next_burst.isoformat() if self.next_burst else None,
             "next_session": self.next_session,
+            "window_open": self.window_open,
             "last_run": self.last_run,
         }
 
@@ -209,11 +221,27 @@ def burst_status(campaign: Campaign, now: dt.datetime, state_dir: Path) -> Burst
     for occurrence in occurrences(campaign.window, now, now + STATUS_HORIZON):
         name = session_name(campaign.name, occurrence.key)
         previous = saved.get(session_id(campaign.name, occurrence.key))
-        resumed = previous is not None and resumable(previous, pattern, occurrence)
-        anchor = previous.anchor if previous is not None and resumed else (
-            occurrence.start + pattern.offset)
-        schedule: BurstSchedule = build_schedule(name, pattern, occurrence, anchor)
+        if previous is not None and resumable(previous, pattern, occurrence):
+            anchor = previous.anchor
+        else:
+            anchor = choose_anchor(pattern, occurrence, now)
+            if anchor == now:  # the planned start has passed and the window is still open
+                return BurstStatus(None, name, True, state)
+        schedule = build_schedule(name, pattern, occurrence, anchor)
         upcoming = next_burst_start(schedule, now)
         if upcoming is not None:
-            return BurstStatus(upcoming, name, state)
-    return BurstStatus(None, None, state)
+            return BurstStatus(upcoming, name, False, state)
+    return BurstStatus(None, None, False, state)
+
+
+def _alive(pid: Any) -> bool:
+    """Whether a process with this id exists (a run recorded as running may have crashed)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
