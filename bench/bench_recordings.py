@@ -111,11 +111,11 @@ def seed(db: Path, total: int, changes: int) -> None:
         else:
             status, tags = ("archived", [TAG, "site:lab", ARCHIVED_TAG]) if old else \
                            ("completed", [TAG, "site:lab"])
-        stamp = started.strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = started.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         rows.append((f"rec_{i:07d}", device, status, 60.0, 5_000_000,
                      json.dumps([{"name": "/camera/color", "message_count": 900}]),
                      json.dumps(tags), stamp,
-                     None if status == "recording" else ended.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                     None if status == "recording" else ended.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                      stamp, stamp))
     conn = connect(db)
     with transaction(conn):
@@ -166,20 +166,11 @@ class Server:
             return data
 
     def patches(self) -> int:
-        return sum(n for key, n in _flatten(self.stats()) if "PATCH" in key)
+        return int(self.stats()["fleet"]["by_method"]["PATCH"])
 
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=10)
-
-
-def _flatten(value: Any, prefix: str = "") -> list[tuple[str, int]]:
-    if isinstance(value, dict):
-        out: list[tuple[str, int]] = []
-        for key, inner in value.items():
-            out += _flatten(inner, f"{prefix} {key}")
-        return out
-    return [(prefix, value)] if isinstance(value, int) and not isinstance(value, bool) else []
 
 
 async def ours(server: Server) -> dict[str, float]:

@@ -15,6 +15,7 @@ import email.utils
 import ipaddress
 import random
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,6 +153,8 @@ class FleetClient:
         self._retry_after_max = retry_after_max
         self._sleep = sleep
         self._rng = rng or random.Random()
+        # (method, HTTP status or exception name) -> attempts: what the wire actually saw.
+        self.attempts: Counter[tuple[str, str]] = Counter()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers={API_KEY_HEADER: api_key, "Accept": "application/json"},
@@ -282,15 +285,19 @@ class FleetClient:
             try:
                 response = await self._http.request(method, path, params=params, json=json)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                self.attempts[method, type(exc).__name__] += 1
                 last = f"cannot connect ({type(exc).__name__})"  # never sent: safe to retry
             except httpx.TimeoutException as exc:
+                self.attempts[method, type(exc).__name__] += 1
                 last = f"timed out ({type(exc).__name__})"
                 ambiguous = ambiguous or write
             except httpx.TransportError as exc:
+                self.attempts[method, type(exc).__name__] += 1
                 last = f"connection failed ({type(exc).__name__})"
                 ambiguous = ambiguous or write
             else:
                 status = response.status_code
+                self.attempts[method, str(status)] += 1
                 if status < 400:
                     return response
                 if status == 404 and gone_ok_after_retry and ambiguous:

@@ -12,7 +12,7 @@ import bisect
 import datetime as dt
 from dataclasses import dataclass
 
-from runner.recordings.model import Recording
+from runner.recordings.model import KNOWN_STATUSES, Recording
 from runner.spec.model import AbsoluteWindow, Campaign, RecordingSelector
 from runner.spec.windows import occurrences
 
@@ -22,15 +22,18 @@ class Membership:
     """A campaign's recording filter: server-side (`devices`, `statuses`) and per recording."""
 
     devices: tuple[str, ...]
-    statuses: tuple[str | None, ...]  # (None,) = no status filter
+    statuses: tuple[str | None, ...]  # server-side filters; (None,) = no status filter
     tags_all: frozenset[str]
     tags_any: frozenset[str]
     # Sorted, non-overlapping [start, end) intervals in UTC; None = any start time.
     intervals: tuple[tuple[dt.datetime, dt.datetime], ...] | None
     starts: tuple[dt.datetime, ...] = ()  # the intervals' starts, for bisection
+    status_in: frozenset[str] | None = None  # checked here when the server cannot filter
 
     def contains(self, recording: Recording) -> bool:
         """Whether a recording read from the server belongs to the campaign."""
+        if self.status_in is not None and recording.status not in self.status_in:
+            return False
         tags = set(recording.tags)
         if self.tags_all and not tags.issuperset(self.tags_all):
             return False
@@ -51,9 +54,16 @@ def membership_for(campaign: Campaign, now: dt.datetime) -> Membership:
     devices = selector.devices
     if devices is None:
         devices = tuple(dict.fromkeys(camera.device for camera in campaign.cameras))
-    statuses: tuple[str | None, ...] = (
-        tuple(dict.fromkeys(selector.status)) if selector.status else (None,)
-    )
+    statuses: tuple[str | None, ...] = (None,)
+    status_in = None
+    if selector.status:
+        wanted = tuple(dict.fromkeys(selector.status))
+        if set(wanted) <= KNOWN_STATUSES:
+            statuses = wanted  # one server-side filtered stream per status
+        else:
+            # A status outside the documented lifecycle may be refused as a filter value by
+            # the API: read unfiltered and filter here.
+            status_in = frozenset(wanted)
     intervals = _window_intervals(campaign, now) if selector.within_windows else None
     return Membership(
         devices=tuple(devices),
@@ -62,6 +72,7 @@ def membership_for(campaign: Campaign, now: dt.datetime) -> Membership:
         tags_any=frozenset(selector.tags_any),
         intervals=intervals,
         starts=tuple(start for start, _ in intervals or ()),
+        status_in=status_in,
     )
 
 

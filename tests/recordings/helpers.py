@@ -63,11 +63,15 @@ def campaign(
 
 def iso(value: dt.datetime) -> str:
     """The API's timestamp form: UTC with a Z."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def seed_recordings(db_path: object, recordings: list[dict[str, object]]) -> None:
-    """Insert fleet recordings straight into the sandbox's SQLite store (its own store API)."""
+def seed_recordings(db_path: object, recordings: list[dict[str, object]], *,
+                    replace: bool = True) -> None:
+    """Insert fleet recordings straight into the sandbox's SQLite store (its own store API).
+
+    `replace` first removes the demo seed's recordings so each test sees only its own.
+    """
     import json
 
     from runner.sandbox.store import connect, transaction
@@ -75,6 +79,8 @@ def seed_recordings(db_path: object, recordings: list[dict[str, object]]) -> Non
     conn = connect(str(db_path))
     try:
         with transaction(conn):
+            if replace:
+                conn.execute("DELETE FROM fleet_recording")
             conn.executemany(
                 "INSERT INTO fleet_recording (uid, device, status, duration_seconds, size_bytes,"
                 " topics, tags, started_at, ended_at, created_at, updated_at)"

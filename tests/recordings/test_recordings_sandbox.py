@@ -1,0 +1,286 @@
+"""Plan and apply recording rules over real HTTP against the sandbox's fleet API.
+
+Recordings are inserted straight into the sandbox's store; everything else goes through
+`FleetClient` (httpx) to the sandbox server, and the results are checked through the
+sandbox's own stats and, independently, with the official `avala` SDK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from runner.backends.fleet import FleetClient
+from runner.errors import FleetError, PlanError
+from runner.recordings import (
+    apply_recordings,
+    plan_recordings,
+    recordings_to_json,
+    render_recordings_markdown,
+    render_recordings_text,
+)
+from runner.spec.model import RecordingSelector, RecurringWindow, RuleCondition
+
+from .helpers import HERE, UTC, campaign, iso, rule, seed_recordings
+
+NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+DAY = dt.timedelta(days=1)
+
+RULES = (
+    rule("tag-campaign", add=("campaign:c1",)),
+    rule("archive-after-90d", when=RuleCondition(status=("completed",),
+                                                 older_than=dt.timedelta(days=90)),
+         status="archived", add=("auto-archived",)),
+    rule("tag-archived", when=RuleCondition(status=("archived",)), add=("cold",)),
+)
+
+
+def rec(uid: str, *, device: str = "dev_vehicle_001", status: str = "completed",
+        ended_days_ago: float = 10, tags: tuple[str, ...] = (), started: dt.datetime | None = None,
+        duration: float = 60.0) -> dict[str, Any]:
+    ended = NOW - dt.timedelta(days=ended_days_ago)
+    start = started or ended - dt.timedelta(seconds=duration)
+    return {
+        "uid": uid, "device": device, "status": status, "duration_seconds": duration,
+        "size_bytes": 1_000_000, "topics": [{"name": "/color", "message_count": 10}],
+        "tags": list(tags), "started_at": iso(start),
+        "ended_at": None if status == "recording" else iso(ended), "created_at": iso(start),
+    }
+
+
+async def no_wait(seconds: float) -> None:
+    await asyncio.sleep(0)
+
+
+@pytest.fixture
+async def fleet(sandbox: Any) -> AsyncIterator[FleetClient]:
+    async with FleetClient(sandbox.fleet_url, sandbox.api_key, sleep=no_wait,
+                           backoff_base=0.001) as client:
+        yield client
+
+
+def patch_count(sandbox: Any) -> int:
+    """PATCH requests the sandbox's fleet API received (any outcome)."""
+    return int(sandbox.stats()["fleet"]["by_method"]["PATCH"])
+
+
+def remote(sandbox: Any, uid: str) -> tuple[str, list[str]]:
+    """Read a recording with the official SDK (not our client)."""
+    import os
+
+    from avala import Client
+
+    os.environ.setdefault("AVALA_ALLOW_INSECURE_BASE_URL", "true")
+    with Client(api_key=sandbox.api_key, base_url=sandbox.fleet_url) as client:
+        got = client.fleet.recordings.get(uid)
+    return str(got.status), list(got.tags)
+
+
+async def test_rules_plan_then_apply_then_nothing_left(sandbox: Any, fleet: FleetClient) -> None:
+    seed_recordings(sandbox.db_path, [
+        rec("r-old", ended_days_ago=120, tags=("keep", "campaign:c1")),
+        rec("r-new", ended_days_ago=5, tags=("z", "a")),
+        rec("r-done", status="archived", ended_days_ago=200,
+            tags=("campaign:c1", "auto-archived", "cold")),
+        rec("r-live", status="recording"),
+        rec("r-other-device", device="dev_lab_002", ended_days_ago=120),
+        rec("r-before-window", started=dt.datetime(2025, 6, 1, tzinfo=UTC), ended_days_ago=400),
+    ])
+    campaigns = [campaign("c1", RULES)]
+
+    (plan,) = await plan_recordings(campaigns, fleet, now=NOW)
+
+    by_uid = {c.uid: c for c in plan.changes}
+    assert set(by_uid) == {"r-old", "r-new"}
+    assert plan.scanned == 4 and plan.unchanged == 2 and plan.skipped_active == 1
+    old = by_uid["r-old"]
+    assert (old.after_status, old.after_tags) == ("archived", ("keep", "campaign:c1",
+                                                                "auto-archived", "cold"))
+    assert old.rules == ("archive-after-90d", "tag-archived")  # tag-campaign changed nothing
+    assert by_uid["r-new"].after_tags == ("z", "a", "campaign:c1")
+    assert by_uid["r-new"].after_status == "completed"
+    summary = {r.rule: r.changed for r in plan.rules}
+    assert summary == {"tag-campaign": 1, "archive-after-90d": 1, "tag-archived": 1}
+
+    before = patch_count(sandbox)
+    result = await apply_recordings([plan], fleet, allow_delete=False)
+    assert (result.changed, result.deleted, result.failed) == (2, 0, ())
+    assert patch_count(sandbox) - before == 2
+    assert remote(sandbox, "r-old") == ("archived", ["keep", "campaign:c1", "auto-archived",
+                                                     "cold"])
+    assert remote(sandbox, "r-new") == ("completed", ["z", "a", "campaign:c1"])
+    assert remote(sandbox, "r-live")[1] == []  # never touched
+
+    (again,) = await plan_recordings(campaigns, fleet, now=NOW)
+    assert again.changes == () and again.unchanged == again.scanned == 4
+    before = patch_count(sandbox)
+    result = await apply_recordings([again], fleet, allow_delete=False)
+    assert result.changed == 0 and patch_count(sandbox) == before
+
+
+async def test_age_boundary_with_injected_now(sandbox: Any, fleet: FleetClient) -> None:
+    seed_recordings(sandbox.db_path, [
+        rec("exactly-90d", ended_days_ago=90), rec("just-under", ended_days_ago=90 - 1 / 86400),
+    ])
+    campaigns = [campaign("c1", RULES[1:2])]
+    (plan,) = await plan_recordings(campaigns, fleet, now=NOW)
+    assert [c.uid for c in plan.changes] == ["exactly-90d"]
+    # One second later the other one is 90 days old too.
+    (later,) = await plan_recordings(campaigns, fleet, now=NOW + dt.timedelta(seconds=1))
+    assert sorted(c.uid for c in later.changes) == ["exactly-90d", "just-under"]
+
+
+async def test_deletions_need_allow_delete_and_nothing_is_sent_without(
+    sandbox: Any, fleet: FleetClient
+) -> None:
+    seed_recordings(sandbox.db_path, [rec("short", duration=2), rec("long", duration=600)])
+    rules = (rule("tag", add=("seen",)),
+             rule("drop-short", when=RuleCondition(duration_seconds=_max(5)), delete=True))
+    (plan,) = await plan_recordings([campaign("c1", rules)], fleet, now=NOW)
+    assert [(c.uid, c.delete) for c in plan.changes] == [("long", False), ("short", True)]
+    text = render_recordings_text([plan], color=False)
+    assert "delete short" in text and "--allow-delete" not in text
+
+    before = patch_count(sandbox)
+    with pytest.raises(PlanError, match="--allow-delete"):
+        await apply_recordings([plan], fleet, allow_delete=False)
+    assert patch_count(sandbox) == before
+    assert remote(sandbox, "long") == ("completed", [])  # not half-applied
+
+    result = await apply_recordings([plan], fleet, allow_delete=True)
+    assert (result.changed, result.deleted) == (1, 1)
+    with pytest.raises(FleetError, match="HTTP 404"):
+        await fleet.get_recording("short")
+
+
+def _max(value: float) -> Any:
+    from runner.spec.model import RangeBound
+
+    return RangeBound(max=value)
+
+
+async def test_selector_devices_status_tags_and_windows(sandbox: Any, fleet: FleetClient) -> None:
+    seed_recordings(sandbox.db_path, [
+        rec("lab-good", device="dev_lab_001", tags=("good",)),
+        rec("lab-bad", device="dev_lab_001", tags=("bad",)),
+        rec("lab-processing", device="dev_lab_001", status="processing", tags=("good",)),
+        rec("lab-old", device="dev_lab_001", tags=("good",),
+            started=dt.datetime(2020, 1, 1, tzinfo=UTC)),
+        rec("vehicle-good", device="dev_vehicle_001", tags=("good",)),
+    ])
+    selector = RecordingSelector(devices=("dev_lab_001",), status=("completed",),
+                                 tags_all=("good",), within_windows=False)
+    (plan,) = await plan_recordings(
+        [campaign("c1", (rule("mark", add=("x",)),), selector=selector)], fleet, now=NOW)
+    assert sorted(c.uid for c in plan.changes) == ["lab-good", "lab-old"]
+
+
+async def test_recurring_windows_select_by_occurrence(sandbox: Any, fleet: FleetClient) -> None:
+    # Weekdays 08:00-18:00 Oslo time (UTC+1 in November).
+    window = RecurringWindow(days=frozenset({1, 2, 3, 4, 5}), start_time=dt.time(8),
+                             end_time=dt.time(18), timezone="Europe/Oslo",
+                             start=dt.date(2026, 11, 1), until=None, location=HERE)
+    monday = dt.datetime(2026, 11, 23, tzinfo=UTC)
+    seed_recordings(sandbox.db_path, [
+        rec("mon-0730utc", started=monday.replace(hour=7, minute=30)),   # 08:30 Oslo: inside
+        rec("mon-0630utc", started=monday.replace(hour=6, minute=30)),   # 07:30 Oslo: before
+        rec("mon-1700utc", started=monday.replace(hour=17)),             # 18:00 Oslo: end, out
+        rec("sun-1000utc", started=monday.replace(hour=10) - DAY),      # Sunday: out
+    ])
+    (plan,) = await plan_recordings(
+        [campaign("c1", (rule("mark", add=("x",)),), window=window)], fleet, now=NOW)
+    assert [c.uid for c in plan.changes] == ["mon-0730utc"]
+
+
+async def test_many_pages_and_devices_read_completely(sandbox: Any, fleet: FleetClient) -> None:
+    rows = [rec(f"v1-{i:05d}", tags=("done",) if i % 3 else ()) for i in range(2500)]
+    rows += [rec(f"v2-{i:05d}", device="dev_vehicle_002") for i in range(1200)]
+    seed_recordings(sandbox.db_path, rows)
+    (plan,) = await plan_recordings(
+        [campaign("c1", (rule("mark", add=("done",)),),
+                  devices=("dev_vehicle_001", "dev_vehicle_002"))], fleet, now=NOW)
+    assert plan.scanned == 3700
+    assert len(plan.changes) == 2500 - 1666 + 1200
+    data = recordings_to_json([plan])
+    assert len(data[0]["changes"]) == len(plan.changes)
+    assert "| `mark` |" in render_recordings_markdown([plan])
+
+
+async def test_two_campaigns_changing_one_recording_is_refused(
+    sandbox: Any, fleet: FleetClient
+) -> None:
+    seed_recordings(sandbox.db_path, [rec("shared")])
+    campaigns = [campaign("a", (rule("a", add=("a",)),)), campaign("b", (rule("b", add=("b",)),))]
+    with pytest.raises(PlanError, match="campaign a and campaign b"):
+        await plan_recordings(campaigns, fleet, now=NOW)
+
+
+async def test_bad_key_is_one_line_without_the_key(sandbox: Any) -> None:
+    async with FleetClient(sandbox.fleet_url, "wrong-key-123456", sleep=no_wait) as bad:
+        with pytest.raises(FleetError) as err:
+            await plan_recordings([campaign("c1", RULES)], bad, now=NOW)
+    message = str(err.value)
+    assert "401" in message and "AVALA_API_KEY" in message
+    assert "wrong-key-123456" not in message and sandbox.api_key not in message
+    assert "\n" not in message
+
+
+async def test_faults_every_intended_change_is_made_exactly_once(sandbox: Any) -> None:
+    rows = [rec(f"f-{i:03d}", ended_days_ago=120 if i % 2 else 10, tags=("x",) if i % 5 else ())
+            for i in range(120)]
+    seed_recordings(sandbox.db_path, rows)
+    campaigns = [campaign("c1", RULES)]
+    # 10% injected 5xx, 5% of writes dropped after commit, and a rate limit low enough for
+    # 429s (120 PATCH, 16 in flight, cannot fit in 40 a second); backoff is shortened and
+    # Retry-After capped so the test stays quick.
+    sandbox.faults(error_rate=0.1, timeout_after_commit_rate=0.05, rate_limit_per_s=40, seed=3)
+    async with FleetClient(sandbox.fleet_url, sandbox.api_key, backoff_base=0.005,
+                           retry_after_max=1.0, max_attempts=10) as fleet:
+        (plan,) = await plan_recordings(campaigns, fleet, now=NOW)
+        assert plan.scanned == 120 and len(plan.changes) == 120
+        seen: list[int] = []
+        result = await apply_recordings([plan], fleet, allow_delete=False,
+                                        progress=lambda done, total: seen.append(done))
+        assert result.failed == () and result.changed == 120
+        assert seen == list(range(1, 121))
+
+        injected = sandbox.stats()["faults"]
+        assert injected.get("error", 0) > 0 and injected.get("rate_limited", 0) > 0
+        assert injected.get("timeout_after_commit", 0) > 0
+        # Injected 5xx and 429 answers come before the sandbox does anything, so the PATCHes
+        # that committed are the ones it received minus those the client saw refused: one
+        # per intended change, none repeated after a dropped (but committed) response.
+        refused = sum(n for (method, status), n in fleet.attempts.items()
+                      if method == "PATCH" and status in ("429", "500", "502", "503", "504"))
+        assert patch_count(sandbox) - refused == 120
+
+    sandbox.reset()  # faults off
+    async with FleetClient(sandbox.fleet_url, sandbox.api_key) as fleet:
+        (again,) = await plan_recordings(campaigns, fleet, now=NOW)
+    assert again.changes == () and again.unchanged == 120
+    assert remote(sandbox, "f-001") == ("archived", ["x", "campaign:c1", "auto-archived", "cold"])
+    assert remote(sandbox, "f-000") == ("completed", ["campaign:c1"])
+
+
+async def test_persistent_errors_are_reported_per_recording(sandbox: Any) -> None:
+    seed_recordings(sandbox.db_path, [rec("a"), rec("b")])
+    async with FleetClient(sandbox.fleet_url, sandbox.api_key, sleep=no_wait,
+                           max_attempts=3) as fleet:
+        (plan,) = await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
+        sandbox.faults(error_rate=1.0)
+        result = await apply_recordings([plan], fleet, allow_delete=False)
+        assert result.changed == 0 and [f.uid for f in result.failed] == ["a", "b"]
+        reason = result.failed[0].reason
+        assert reason.startswith("fleet API: PATCH /fleet/recordings/a/ failed: HTTP 500")
+        assert "after 3 attempts" in reason and sandbox.api_key not in reason
+        with pytest.raises(FleetError, match="GET /fleet/recordings/ failed"):
+            await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
+    sandbox.reset()
+    async with FleetClient(sandbox.fleet_url, sandbox.api_key) as fleet:  # a re-run converges
+        (plan,) = await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
+        result = await apply_recordings([plan], fleet, allow_delete=False)
+        assert result.changed == 2 and result.failed == ()
