@@ -96,6 +96,7 @@ class _Checker:
     def streams(
         self, cam: dict[str, Any], path: Path, profiles: dict[str, dict[str, Any]], used: set[str]
     ) -> tuple[Stream, ...]:
+        # int() below: JSON Schema counts 1280.0 as an integer, the control plane's Int does not.
         resolved: list[tuple[Path, dict[str, Any], str | None]] = []
         for j, entry in enumerate(cam["streams"]):
             spath: Path = (*path, "streams", j)
@@ -157,12 +158,12 @@ class _Checker:
                     t,
                     align,
                     f["encoder"],
-                    f["width"],
-                    f["height"],
-                    f["frameRate"],
-                    f["bitrate"],
-                    f["nearCut"],
-                    f["farCut"],
+                    int(f["width"]),
+                    int(f["height"]),
+                    int(f["frameRate"]),
+                    int(f["bitrate"]),
+                    int(f["nearCut"]),
+                    int(f["farCut"]),
                     self.at(spath),
                     name,
                 )
@@ -370,7 +371,7 @@ class _Checker:
         offset = self.duration(raw.get("offset", "0s"), (*path, "offset"))
         if record is None or pause is None or offset is None:
             return None
-        pattern = BurstPattern(raw["count"], record, pause, offset, self.at(path))
+        pattern = BurstPattern(int(raw["count"]), record, pause, offset, self.at(path))
         total = offset + pattern.count * record + (pattern.count - 1) * pause
         if window is not None:
             length = (
@@ -580,8 +581,8 @@ def build_campaign(
     session_raw = spec.get("session") or {}
     session = SessionSettings(
         mode=session_raw.get("mode", "Storage"),
-        max_size_megabytes=session_raw.get("maxSizeMegabytes", 0),
-        max_time_seconds=session_raw.get("maxTimeSeconds", 0),
+        max_size_megabytes=int(session_raw.get("maxSizeMegabytes", 0)),
+        max_time_seconds=int(session_raw.get("maxTimeSeconds", 0)),
     )
     campaign = Campaign(
         name=meta["name"],

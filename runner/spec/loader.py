@@ -16,17 +16,6 @@ from runner.spec.model import Campaign, Location
 from runner.spec.schema import schema_diagnostics
 from runner.spec.yamlsafe import Document, Path, load_documents
 
-# Normalised key fragments that mean a credential; campaign files must never carry one.
-_SECRET_WORDS = (
-    "password",
-    "passwd",
-    "secret",
-    "token",
-    "apikey",
-    "credential",
-    "privatekey",
-    "accesskey",
-)
 _NUMERIC_SERIAL = re.compile(r"[-+]?[0-9][0-9_.:eE+-]*|0[xXoObB][0-9a-fA-F_]+")
 
 
@@ -226,7 +215,7 @@ def load_document(
             )
         ]
     diags: list[Diagnostic] = []
-    secret_keys = _secret_keys(doc, doc.value, (), diags)
+    secret_keys = _secret_keys(doc, diags)
     _serials(doc, diags)
     broken: set[Path] = set()
     diags.extend(schema_diagnostics(doc, secret_keys, broken))
@@ -250,32 +239,25 @@ def load_document(
     return campaign, diags + semantic
 
 
-def _secret_keys(doc: Document, value: Any, path: Path, diags: list[Diagnostic]) -> set[Path]:
+def _secret_keys(doc: Document, diags: list[Diagnostic]) -> set[Path]:
     found: set[Path] = set()
-    if isinstance(value, dict):
-        for key, child in value.items():
-            normal = re.sub(r"[^a-z]", "", str(key).lower())
-            here = (*path, key)
-            if any(word in normal for word in _SECRET_WORDS):
-                # Never echo the value: it may be a real credential.
-                diags.append(
-                    Diagnostic(
-                        doc.key_where(here),
-                        "error",
-                        "CMP501",
-                        f"key {key!r} looks like a secret; campaign files must not "
-                        "contain credentials",
-                        "remove it; pass secrets through the environment "
-                        "(HASURA_GRAPHQL_ADMIN_SECRET, AVALA_API_KEY)",
-                    )
-                )
-                found.add(here)
-                doc.reported.add(here)
-                continue
-            found |= _secret_keys(doc, child, here, diags)
-    elif isinstance(value, list):
-        for i, child in enumerate(value):
-            found |= _secret_keys(doc, child, (*path, i), diags)
+    for path in doc.secret_keys:
+        if any(path[:n] in found for n in range(1, len(path))):
+            continue  # inside a key already reported
+        key = path[-1]
+        # Never echo the value: it may be a real credential.
+        diags.append(
+            Diagnostic(
+                doc.key_where(path),
+                "error",
+                "CMP501",
+                f"key {key!r} looks like a secret; campaign files must not contain credentials",
+                "remove it; pass secrets through the environment "
+                "(HASURA_GRAPHQL_ADMIN_SECRET, AVALA_API_KEY)",
+            )
+        )
+        found.add(path)
+        doc.reported.add(path)
     return found
 
 

@@ -41,12 +41,40 @@ def schema() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _validator() -> Any:
-    # Building a validator resolves $refs; do it once per process.
+    # Building a validator resolves $refs; do it once per process. Refs are inlined first
+    # (the schema has no recursion): ref lookups were half of jsonschema's time.
     from jsonschema import Draft202012Validator
 
-    return Draft202012Validator(schema())
+    return Draft202012Validator(_inline_refs(schema(), schema()["$defs"]))
 
 
+@lru_cache(maxsize=1)
+def _fast_is_valid() -> Any:
+    """jsonschema-rs's compiled validator (about 100x faster) for the common all-valid case.
+
+    Errors are still produced by python-jsonschema, whose error objects carry the schema
+    keyword and path we turn into diagnostics. Falls back when jsonschema-rs is missing.
+    """
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return _validator().is_valid
+    return jsonschema_rs.validator_for(schema()).is_valid
+
+
+def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            target = _inline_refs(defs[ref[len("#/$defs/") :]], defs)
+            return {**target, **{k: _inline_refs(v, defs) for k, v in node.items() if k != "$ref"}}
+        return {k: _inline_refs(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline_refs(v, defs) for v in node]
+    return node
+
+
+@lru_cache(maxsize=65536)
 def dotted(path: Path) -> str:
     """("spec", "cameras", 0, "serial") -> "spec.cameras[0].serial"."""
     out = ""
@@ -76,9 +104,9 @@ def schema_diagnostics(
 
     Paths of invalid values are added to `broken` so later checks can skip those parts.
     """
-    validator = _validator()
-    if validator.is_valid(doc.value):  # fast path: most documents are valid
+    if _fast_is_valid()(doc.value):  # fast path: most documents are valid
         return []
+    validator = _validator()
     out: list[Diagnostic] = []
     for error in _leaves(validator.iter_errors(doc.value)):
         path: Path = tuple(error.absolute_path)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -31,7 +32,52 @@ MAX_DEPTH = 64
 
 Path = tuple[str | int, ...]
 
-_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@lru_cache(maxsize=8192)
+def _resolve(kind: Any, value: Any, implicit: Any) -> str:
+    return str(yaml.resolver.Resolver.resolve(_RESOLVER, kind, value, implicit))  # type: ignore[no-untyped-call]
+
+
+_RESOLVER = yaml.resolver.Resolver()
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """The C composer with a memoised tag resolver (keys and values repeat across files)."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        try:
+            return _resolve(kind, value, implicit)
+        except TypeError:  # unhashable argument: resolve without the cache
+            return str(yaml.resolver.Resolver.resolve(_RESOLVER, kind, value, implicit))  # type: ignore[no-untyped-call]
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass  # no path resolvers are registered; skip their bookkeeping
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+# Normalised key fragments that mean a credential; campaign files must never carry one.
+_SECRET_WORDS = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "credential",
+    "privatekey",
+    "accesskey",
+)
+
+
+@lru_cache(maxsize=4096)
+def looks_secret(key: str) -> bool:
+    """True for keys like admin_secret, api-key, password, authToken."""
+    normal = "".join(ch for ch in key.lower() if "a" <= ch <= "z")
+    return any(word in normal for word in _SECRET_WORDS)
+
 
 _T = "tag:yaml.org,2002:"
 _BOOL_WORDS = {"true": True, "false": False}
@@ -51,6 +97,8 @@ class Document:
     plain: dict[Path, tuple[str, str]] = field(default_factory=dict)
     # Paths the loader already reported (later checks stay quiet about them).
     reported: set[Path] = field(default_factory=set)
+    # Paths of keys that look like credentials (see `looks_secret`).
+    secret_keys: list[Path] = field(default_factory=list)
 
     def where(self, path: Path) -> Location:
         """The closest recorded location for `path` (walking up to the document start)."""
@@ -140,6 +188,7 @@ def load_documents(data: bytes, filename: str) -> tuple[list[Document], list[Dia
                 builder.keys,
                 builder.plain,
                 builder.reported,
+                builder.secret_keys,
             )
             docs.append(doc)
     except yaml.MarkedYAMLError as exc:
@@ -195,6 +244,7 @@ class _Builder:
         self.keys: dict[Path, Location] = {}
         self.plain: dict[Path, tuple[str, str]] = {}
         self.reported: set[Path] = set()
+        self.secret_keys: list[Path] = []
         self.path: Path = ()
 
     def error(self, node: Any, code: str, message: str, hint: str) -> None:
@@ -292,6 +342,8 @@ class _Builder:
             seen[key] = key_node
             child = (*path, key)
             self.keys[child] = _loc(self.filename, key_node.start_mark)
+            if looks_secret(key):
+                self.secret_keys.append(child)
             result[key] = self.build(value_node, child, depth + 1)
             self.path = path
         for k, v in merged.items():

@@ -151,3 +151,19 @@ def test_arbitrary_structures_never_raise(value: object) -> None:
     # JSON is YAML: any JSON structure is a well-formed document with odd shapes.
     result = load_sources({"s.yaml": json.dumps(value, default=str)}, now=NOW)
     assert all(d.code != "CMP199" for d in result.diagnostics)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_fast_and_reference_schema_validators_agree(text: str) -> None:
+    # The fast path (jsonschema-rs) decides "valid" alone, so it must never disagree with
+    # python-jsonschema, which produces the diagnostics.
+    import jsonschema_rs
+
+    from runner.spec.schema import _validator, schema
+    from runner.spec.yamlsafe import load_documents
+
+    fast = jsonschema_rs.validator_for(schema())
+    docs, _ = load_documents(text.encode(), "m.yaml")
+    for doc in docs:
+        assert fast.is_valid(doc.value) == _validator().is_valid(doc.value)
