@@ -166,7 +166,8 @@ def cameras_yaml(found: Sequence[Any]) -> str:
     """A `cameras:` block in the campaign format, ready to paste under `spec:`."""
     if not found:
         return "# no RealSense camera found\ncameras: []\n"
-    lines = ["cameras:"]
+    # Only comments under `cameras:` would read as null: say [] when nothing is usable.
+    lines = ["cameras:" if any(c.model for c in found) else "cameras: []"]
     for camera in found:
         usb = f", USB {camera.usb_type}" if camera.usb_type else ""
         lines.append(f"  # {camera.name}, firmware {camera.firmware or '?'}{usb}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -12,7 +13,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from runner.cameras.discovery import DiscoveredCamera, StreamProfile
 from runner.cli import cli
+from runner.commands.cameras import cameras_yaml
 from runner.spec.loader import load_campaigns
 
 from .helpers import D405_SERIAL, D435_SERIAL
@@ -130,3 +133,30 @@ def test_validate_probe_runs_the_live_check_on_this_machine() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def d455(serial: str) -> DiscoveredCamera:
+    profiles = tuple(
+        StreamProfile(stream, 1280, 720, 30, fmt, 0, "Stereo Module")
+        for stream, fmt in (("depth", "z16"), ("color", "rgb8"))
+    )
+    return DiscoveredCamera(name="Intel RealSense D455", product="D455", model=None,
+                            serial=serial, firmware="5.16.0.1", usb_type="3.2", profiles=profiles)
+
+
+def test_yaml_keeps_cameras_without_a_control_plane_model_as_comments() -> None:
+    # The D455 has no camera_model_enum: listed for the user, but not as a usable entry.
+    only_unknown = cameras_yaml([d455("123")])
+    assert yaml.safe_load(only_unknown) == {"cameras": []}
+    assert "# D455 has no control-plane camera model; not usable yet:" in only_unknown
+    assert '#   serial: "123"' in only_unknown
+
+
+def test_list_with_filters_matching_nothing_says_so(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "runner", "cameras", "list", "--sandbox", "--device", "nope"],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "The control plane knows no cameras matching the filters.\n"
