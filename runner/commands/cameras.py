@@ -16,6 +16,8 @@ NO_CAMERA = (
     "No RealSense camera found. Check that it is plugged into a USB 3 port, that no other "
     "program holds it, and that librealsense's udev rules are installed (docs/cameras.md)."
 )
+# Not a valid device id on purpose: a block pasted unedited fails validation right there.
+DEVICE_PLACEHOLDER = "<fleet-device-id>"
 # Stream suggestions for `discover -o yaml`: bitrates are starting points, tune per encoder.
 SUGGESTED_FPS = 30
 SUGGESTED_ENCODERS = {"color": ("HEVC", 4_000_000), "depth": ("Classic", 20_000_000)}
@@ -174,7 +176,8 @@ def cameras_yaml(found: Sequence[Any]) -> str:
         entry = [
             f"- model: {camera.model}",
             f"  serial: {json.dumps(camera.serial)}",
-            "  device: CHANGE-ME  # the fleet device id this camera is attached to",
+            f"  device: {json.dumps(DEVICE_PLACEHOLDER)}  # replace with the fleet device id "
+            "(campaign cameras list)",
         ]
         streams = suggest_streams(camera)
         if streams:

@@ -66,15 +66,25 @@ def test_yaml_block_pastes_into_a_campaign_that_loads(tmp_path: Path) -> None:
     assert code == 0
     block = yaml.safe_load(out)
     assert [c["serial"] for c in block["cameras"]] == [D405_SERIAL, D435_SERIAL]
-    # Paste it under `spec:` of an otherwise complete campaign, with the device filled in.
-    pasted = textwrap.indent(out.replace("CHANGE-ME", "dev_lab_001"), "  ")
+    # Paste it under `spec:` of an otherwise complete campaign.
     campaign = tmp_path / "pasted.yaml"
-    campaign.write_text(
-        "apiVersion: campaign/v1\nkind: Campaign\nmetadata:\n  name: pasted\nspec:\n"
-        + pasted
-        + "  window: {start: 2026-12-01T08:00:00Z, end: 2026-12-01T09:00:00Z}\n"
-        "  trigger: scheduled\n"
-    )
+
+    def paste(block: str) -> None:
+        campaign.write_text(
+            "apiVersion: campaign/v1\nkind: Campaign\nmetadata:\n  name: pasted\nspec:\n"
+            + textwrap.indent(block, "  ")
+            + "  window: {start: 2026-12-01T08:00:00Z, end: 2026-12-01T09:00:00Z}\n"
+            "  trigger: scheduled\n"
+        )
+
+    # Unedited, the device placeholder is the one thing validation stops at, per camera.
+    paste(out)
+    unedited = load_campaigns([campaign])
+    assert [(d.code, d.location.line if d.location else 0) for d in unedited.errors] == [
+        ("CMP113", 10), ("CMP113", 17)]
+    assert all("device" in d.message for d in unedited.errors)
+    # With the device filled in, it loads clean.
+    paste(out.replace('"<fleet-device-id>"', "dev_lab_001"))
     result = load_campaigns([campaign])
     assert result.errors == (), result.errors
     (loaded,) = result.campaigns
@@ -88,7 +98,8 @@ def test_yaml_block_pastes_into_a_campaign_that_loads(tmp_path: Path) -> None:
 
 def test_yaml_placeholder_device_is_left_for_the_user() -> None:
     _, out, _ = discover("-o", "yaml", "--no-hardware", "--emulate", "D435")
-    assert "device: CHANGE-ME  # the fleet device id this camera is attached to" in out
+    assert 'device: "<fleet-device-id>"  # replace with the fleet device id (campaign cameras' \
+        " list)" in out
 
 
 def test_no_camera_is_a_clear_message_and_exit_zero() -> None:
