@@ -48,13 +48,9 @@ def discover(output: str, emulated: Sequence[str], no_hardware: bool) -> None:
     from runner.cameras.emulation import emulate, parse_emulated
 
     specs = [parse_emulated(spec) for spec in emulated]
-    keep_alive = None
-    context = None
-    if specs or no_hardware:
-        context = _context(no_hardware)
-        keep_alive = emulate(specs, context)
-    found = discover_cameras(context)
-    del keep_alive  # the emulated devices only need to live until discovery has read them
+    emulation = emulate(specs, _context(no_hardware)) if specs or no_hardware else None
+    # `emulation` holds the software devices: it must stay referenced until discovery is done.
+    found = discover_cameras(emulation.context if emulation else None)
     if output == "json":
         click.echo(json.dumps([_camera_json(c) for c in found], indent=2))
     elif output == "yaml":
