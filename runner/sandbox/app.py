@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runner.sandbox import devices
 from runner.sandbox import seed as seeding
-from runner.sandbox.fleet import FleetApi, FleetError
+from runner.sandbox.fleet import FleetApi, FleetError, RawJson
 from runner.sandbox.graphql_engine import ControlPlane, HasuraError
 from runner.sandbox.store import connect, get_meta, set_meta, transaction
 from runner.sandbox.tables import TABLES
@@ -208,8 +208,8 @@ def _secret_ok(expected: str | None, given: str | None) -> bool:
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status, headers,
-                    media_type="application/json")
+    text = body if isinstance(body, RawJson) else json.dumps(body, separators=(",", ":"))
+    return Response(text, status, headers, media_type="application/json")
 
 
 def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | None,

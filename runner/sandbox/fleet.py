@@ -33,6 +33,10 @@ class FleetError(Exception):
         self.detail = detail
 
 
+class RawJson(str):
+    """Text that is already a JSON document (sent as is)."""
+
+
 def recording_json(row: sqlite3.Row | tuple[Any, ...]) -> dict[str, Any]:
     """A fleet_recording row as the API returns it."""
     (uid, device, status, duration, size, topics, tags, started, ended, created, updated,
@@ -79,7 +83,7 @@ class FleetApi:
         self.conn = conn
         self.clock = clock
 
-    def list_recordings(self, params: dict[str, str], page_url: str) -> dict[str, Any]:
+    def list_recordings(self, params: dict[str, str], page_url: str) -> RawJson:
         """One page of recordings, filtered by `device` and `status`."""
         limit = _page_size(params.get("limit"))
         where: list[str] = []
@@ -102,7 +106,7 @@ class FleetApi:
                 where.append("(created_at > ? OR (created_at = ? AND seq > ?))")
             args += [created, created, seq]
         order = "DESC" if direction == "n" else "ASC"
-        sql = (f"SELECT {_RECORDING_COLUMNS} FROM fleet_recording"
+        sql = ("SELECT doc, created_at, seq FROM fleet_recording"
                + (" WHERE " + " AND ".join(where) if where else "")
                + f" ORDER BY created_at {order}, seq {order} LIMIT ?")
         rows = self.conn.execute(sql, [*args, limit + 1]).fetchall()
@@ -117,13 +121,13 @@ class FleetApi:
         def link(cursor: str) -> str:
             return f"{page_url}?{urlencode({**base, 'cursor': cursor})}"
 
-        return {
-            "results": [recording_json(r) for r in rows],
-            "next": link(_encode_cursor("n", rows[-1][9], rows[-1][11]))
-            if rows and has_next else None,
-            "previous": link(_encode_cursor("p", rows[0][9], rows[0][11]))
-            if rows and has_prev else None,
-        }
+        next_url = (link(_encode_cursor("n", rows[-1][1], rows[-1][2]))
+                    if rows and has_next else None)
+        prev_url = (link(_encode_cursor("p", rows[0][1], rows[0][2]))
+                    if rows and has_prev else None)
+        # Rows carry their JSON already (a generated column): join, do not re-encode.
+        return RawJson('{"results":[' + ",".join(r[0] for r in rows) + '],"next":'
+                       + json.dumps(next_url) + ',"previous":' + json.dumps(prev_url) + "}")
 
     def _row(self, uid: str) -> tuple[Any, ...]:
         row = self.conn.execute(f"SELECT {_RECORDING_COLUMNS} FROM fleet_recording "

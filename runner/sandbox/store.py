@@ -23,7 +23,13 @@ CREATE TABLE IF NOT EXISTS fleet_recording (
     uid TEXT NOT NULL UNIQUE, device TEXT NOT NULL, status TEXT NOT NULL,
     duration_seconds REAL, size_bytes INTEGER, topics TEXT NOT NULL DEFAULT '[]',
     tags TEXT NOT NULL DEFAULT '[]', started_at TEXT, ended_at TEXT,
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    -- The API representation, kept by SQLite itself: list pages are a string join.
+    doc TEXT GENERATED ALWAYS AS (json_object(
+        'uid', uid, 'device', device, 'status', status, 'duration_seconds', duration_seconds,
+        'size_bytes', size_bytes, 'topic_count', json_array_length(topics),
+        'tags', json(tags), 'topics', json(topics), 'started_at', started_at,
+        'ended_at', ended_at, 'created_at', created_at, 'updated_at', updated_at)) STORED
 );
 CREATE INDEX IF NOT EXISTS fleet_recording_order ON fleet_recording (created_at, seq);
 CREATE INDEX IF NOT EXISTS fleet_recording_device ON fleet_recording (device, created_at, seq);
@@ -34,7 +40,14 @@ CREATE TABLE IF NOT EXISTS sim_open (
     PRIMARY KEY (session_id, device)
 );
 CREATE TABLE IF NOT EXISTS sandbox_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS "RecordingSession_state_idx" ON "RecordingSession" (state, "startDate");
 """
+
+SCHEMA_VERSION = "1"
+
+
+class StoreError(Exception):
+    """The database file cannot be used (another schema version, not SQLite, ...)."""
 
 
 def table_ddl(table: Table) -> str:
@@ -76,7 +89,17 @@ def connect(db_path: str | Path) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys=ON")
     # Postgres LIKE is case-sensitive; _ilike is compiled to lower() LIKE lower().
     conn.execute("PRAGMA case_sensitive_like=ON")
-    conn.executescript(schema_sql())
+    try:
+        conn.executescript(schema_sql())
+        version = get_meta(conn, "schema_version")
+        if version is None:
+            set_meta(conn, "schema_version", SCHEMA_VERSION)
+        elif version != SCHEMA_VERSION:
+            raise StoreError(f"{path} holds sandbox schema version {version}, this version "
+                             f"needs {SCHEMA_VERSION}; delete the file to start afresh")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(f"{path} is not a usable sandbox database: {exc}") from None
     return conn
 
 
