@@ -6,8 +6,13 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from runner.cameras.discovery import DiscoveredCamera
 from runner.cameras.emulation import EmulatedCamera, EmulatedCameras, emulate
-from runner.cameras.probe import USB2_PRACTICAL_BYTES_PER_SECOND, probe_diagnostics
+from runner.cameras.probe import (
+    USB2_PRACTICAL_BYTES_PER_SECOND,
+    check_camera,
+    probe_diagnostics,
+)
 from runner.spec.diagnostics import Diagnostic
 from runner.spec.loader import load_campaigns
 from runner.spec.model import (
@@ -197,3 +202,23 @@ def test_mismatching_campaign_file_points_at_the_stream(tmp_path: Path) -> None:
     (slow_link,) = probe_diagnostics(result.campaigns, usb2.context)
     assert slow_link.code == "CMP604"  # ... or it is a D405 on a USB 2 port
     assert str(slow_link.location).startswith(f"{path}:6:")
+
+
+def test_unreadable_camera_is_a_warning_not_a_crash() -> None:
+    # A device another process holds open (or in recovery mode) reports an error instead of
+    # profiles; software devices cannot fail that way, so this one is built by hand.
+    busy = DiscoveredCamera(name="Intel RealSense D435", product="D435", model="REALSENSE_D435",
+                            serial=D435_SERIAL, firmware=None, usb_type="3.2", profiles=(),
+                            error="failed to set power state")
+    cam = camera("REALSENSE_D435", D435_SERIAL, stream("depth", 1280, 720, 30))
+    (diagnostic,) = check_camera(cam, busy)
+    assert (diagnostic.code, diagnostic.severity) == ("CMP605", "warning")
+    assert diagnostic.message.endswith("could not be read: failed to set power state")
+
+
+def test_serial_of_a_product_without_a_model_is_an_error() -> None:
+    d455 = DiscoveredCamera(name="Intel RealSense D455", product="D455", model=None,
+                            serial="123", firmware=None, usb_type="3.2", profiles=())
+    (diagnostic,) = check_camera(camera("REALSENSE_D435", "123"), d455)
+    assert diagnostic.code == "CMP601"
+    assert "is a D455 (no control-plane model)" in diagnostic.message
