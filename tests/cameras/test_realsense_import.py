@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from runner.cameras._realsense import import_error_to_camera_error
+from runner.cli import COMMANDS
 
 REPO = Path(__file__).resolve().parents[2]
 # The message the dynamic loader produces when libusb is missing (see the namespace test,
@@ -32,6 +33,8 @@ def python(*code: str, env: dict[str, str] | None = None) -> subprocess.Complete
         ["cameras", "--help"],
         ["cameras", "discover", "--help"],
         ["cameras", "list", "--help"],
+        ["validate", "campaigns/"],  # without --probe: the static table only
+        *([name, "--help"] for name in COMMANDS if name != "cameras"),
     ],
 )
 def test_cli_does_not_import_pyrealsense2_until_a_camera_is_needed(argv: list[str]) -> None:
