@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from runner.commands._backend import backend_options
+from runner.errors import UsageError
 
 OUTPUT_CHOICES = click.Choice(["text", "json", "yaml"])
 NO_CAMERA = (
@@ -48,6 +49,11 @@ def discover(output: str, emulated: Sequence[str], no_hardware: bool) -> None:
     from runner.cameras.emulation import emulate, parse_emulated
 
     specs = [parse_emulated(spec) for spec in emulated]
+    serials = [spec.serial for spec in specs]
+    if len(set(serials)) != len(serials):
+        twice = sorted({s for s in serials if serials.count(s) > 1})
+        raise UsageError(f"--emulate: serial {', '.join(twice)} given twice; add :SERIAL to "
+                         "tell the cameras apart, e.g. --emulate D435:844212071131")
     emulation = emulate(specs, _context(no_hardware)) if specs or no_hardware else None
     # `emulation` holds the software devices: it must stay referenced until discovery is done.
     found = discover_cameras(emulation.context if emulation else None)

@@ -171,3 +171,13 @@ def test_list_with_filters_matching_nothing_says_so(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "The control plane knows no cameras matching the filters.\n"
+
+
+def test_two_emulated_cameras_need_two_serials() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "runner", "cameras", "discover", "--no-hardware",
+         "--emulate", "D435", "--emulate", "D435"],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: --emulate: serial 844212070924 given twice;")
