@@ -214,6 +214,17 @@ class _Checker:
             )
             return None
         if value.tzinfo is not None:
+            if tz is not None:
+                expected = value.astimezone(zone(tz)).utcoffset()
+                if expected != value.utcoffset():
+                    self.report(
+                        path,
+                        "CMP213",
+                        f"{raw} has offset {_offset(value.utcoffset())} but {tz} is at "
+                        f"{_offset(expected)} then; the written offset is used",
+                        "drop the offset to use the time zone, or fix the offset",
+                        "warning",
+                    )
             return value
         if tz is None:
             self.report(
@@ -530,6 +541,12 @@ class _Checker:
             self.report(path, "CMP403", f"min is greater than max in {dotted(path)}", "swap them")
             return None
         return RangeBound(lo, hi)
+
+
+def _offset(value: dt.timedelta | None) -> str:
+    minutes = int((value or dt.timedelta(0)).total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _strings(value: Any) -> tuple[str, ...]:

@@ -209,6 +209,13 @@ CASES: list[Case] = [
         L_END,
         "warning",
     ),
+    Case(
+        "offset-disagrees-with-zone",
+        sub("start: 2026-12-01T08:00:00", "start: 2026-12-01T08:00:00+02:00"),
+        "CMP213",
+        L_START,
+        "warning",
+    ),
     Case("zero-length-recurring", sub('to: "18:00"', 'to: "08:00"', RECURRING), "CMP214", 13),
     Case(
         "no-occurrence",
