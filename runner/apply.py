@@ -103,7 +103,8 @@ async def apply_plan(
             current = fresh
     after = await make_plan(cp, current.desired, current.now, current.options)
     if not after.writes.empty():
-        left = ", ".join(f"{c.action} {c.kind} {c.address}" for c in after.effective[:5])
+        left = ", ".join(f"{c.action} {c.kind} {c.address}: {c.reason}"
+                         for c in after.effective[:5])
         raise PlanError(
             f"apply did not converge: {len(after.effective)} change(s) remain after writing "
             f"({left}); the control plane may be rewriting them, run `campaign plan` to see"

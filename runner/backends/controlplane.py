@@ -94,7 +94,8 @@ class ControlPlane:
         headers = {}
         if config.admin_secret:
             headers["x-hasura-admin-secret"] = config.admin_secret
-        kwargs: dict[str, Any] = {"headers": headers, "timeout": config.timeout}
+        kwargs: dict[str, Any] = {"headers": headers, "timeout": config.timeout,
+                                  "event_hooks": {"response": [_raise_on_5xx]}}
         if transport is not None:
             kwargs["transport"] = transport
         self._transport = HTTPXAsyncTransport(url=config.endpoint, **kwargs)
@@ -235,6 +236,13 @@ def parse_state(
                                         for c, r in versions.items()))), versions
 
 
+async def _raise_on_5xx(response: httpx.Response) -> None:
+    # A 5xx may still carry a GraphQL `errors` body, which gql would report as a final
+    # query error; raising here makes it a transport failure, i.e. retried.
+    if response.status_code >= 500:
+        response.raise_for_status()
+
+
 @lru_cache(maxsize=64)
 def _parsed(document: str) -> DocumentNode:
     return parse(document)
@@ -253,6 +261,8 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, TransportServerError) and exc.code:
         return f"HTTP {exc.code}"
     cause = exc.__cause__
+    if isinstance(cause, httpx.HTTPStatusError):
+        return f"HTTP {cause.response.status_code}"
     if isinstance(cause, httpx.TimeoutException):
         return "timed out"
     if cause is not None:

@@ -177,8 +177,12 @@ class _Builder:
     def _target_state(self, want: DesiredSession, have: ActualSession) -> str | None:
         if have.state == want.state or have.state == STARTED:
             return None  # Started is the platform's (or `campaign run`'s) business
-        if have.state == STOPPED and have.end <= self.now:
-            return None  # finished: the window is over, nothing to re-arm
+        if want.end <= self.now:
+            return None  # the window is over: what happened to the session is history
+        if have.state == STOPPED and want.start <= self.now:
+            # Stopped during its own window: a size/time limit hit or someone stopped it on
+            # purpose. Re-arming would fight the platform; `campaign trigger` restarts it.
+            return None
         return want.state
 
     def _create(self, want: DesiredSession, estimate: float) -> None:
@@ -313,7 +317,7 @@ def _noop_reason(want: DesiredSession, have: ActualSession) -> str:
     if have.state == STARTED and want.state != STARTED:
         return "up to date (Started now: runtime state, not drift)"
     if have.state != want.state:
-        return f"up to date ({have.state}: window over)"
+        return f"up to date ({have.state} is runtime state: window open or over)"
     return "up to date"
 
 

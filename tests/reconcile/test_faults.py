@@ -1,0 +1,166 @@
+"""Convergence under injected faults, SIGKILL of `campaign apply`, and a property over states."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from runner.plan.model import PlanOptions
+from runner.spec.model import Trigger
+
+from .helpers import CAMERAS, NOW, UTC, camera, campaign, stream
+from .support import (
+    assert_no_duplicates_or_orphans,
+    converge,
+    mutation_count,
+    plan_for,
+    rows,
+)
+
+WEEKDAYS = frozenset({1, 2, 3, 4, 5})
+
+
+def _version(bitrate: int, days: frozenset[int] = WEEKDAYS):
+    return campaign(
+        "yard", cameras=(camera(streams=(stream("color", bitrate=bitrate), stream("depth"))),
+                         camera(CAMERAS[2], line=12)),
+        recurring_days=days, start=dt.datetime(2026, 11, 2, 8, tzinfo=UTC), hours=2)
+
+
+async def test_fifty_of_fifty_applies_converge_under_5xx_and_lost_responses(sandbox) -> None:
+    versions = [_version(1_000_000), _version(2_000_000, frozenset({1, 3, 5}))]
+    for run in range(50):
+        sandbox.faults(error_rate=0.2, timeout_after_commit_rate=0.1, timeout_hang_ms=20,
+                       seed=run)
+        wanted = versions[run % 2]
+        await converge(sandbox, [wanted], NOW, PlanOptions(prune=True), timeout=5.0,
+                       attempts=15)
+        sandbox.faults()  # inspect without faults
+        assert (await plan_for(sandbox, [wanted], NOW, PlanOptions(prune=True))).writes.empty()
+        assert_no_duplicates_or_orphans(sandbox)
+        expected = 10 if run % 2 == 0 else 6
+        assert len(rows(sandbox)["recordingSessions"]) == expected
+    injected = sandbox.stats()["faults"]
+    assert injected.get("error", 0) > 0 and injected.get("timeout_after_commit", 0) > 0
+
+
+CAMPAIGN_YAML = """\
+apiVersion: campaign/v1
+kind: Campaign
+metadata: {{name: killme}}
+spec:
+  cameras:
+    - {{model: REALSENSE_D435, serial: "844212070924", device: dev_vehicle_001,
+       streams: [{{type: color, encoder: HEVC, width: 1280, height: 720, frameRate: 15,
+                  bitrate: {bitrate}}}]}}
+    - {{model: REALSENSE_D435, serial: "936322070512", device: dev_lab_001,
+       streams: [{{type: color, encoder: HEVC, width: 1280, height: 720, frameRate: 15,
+                  bitrate: 1000000}}]}}
+  window:
+    every: {{days: [mon, tue, wed, thu, fri, sat, sun], from: "08:00", to: "10:00"}}
+    timezone: Europe/Oslo
+    start: 2026-11-01
+  trigger: scheduled
+"""
+
+
+def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "runner", *args], cwd=cwd, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_sigkill_at_random_points_then_apply_converges(sandbox, tmp_path: Path) -> None:
+    env = {**os.environ, **sandbox.env}
+    env.pop("CI", None)
+    rng = random.Random(4)
+    sandbox.faults(latency_ms=30)  # stretch the run so kills land before, during and after
+    args = ["apply", "--auto-approve", "--horizon", "30d", "--now", NOW.isoformat(),
+            str(tmp_path / "c.yaml")]
+    for attempt in range(6):
+        (tmp_path / "c.yaml").write_text(CAMPAIGN_YAML.format(bitrate=1_000_000 * (attempt + 1)))
+        proc = _cli(args, env, tmp_path)
+        time.sleep(rng.uniform(0.2, 1.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert_no_duplicates_or_orphans(sandbox)
+    final = _cli(args, env, tmp_path)
+    _, err = final.communicate(timeout=120)
+    assert final.returncode == 0, err.decode()
+    data = rows(sandbox)
+    assert len(data["recordingSessions"]) == 30 and len(data["records"]) == 60
+    assert {s["bitrate"] for s in data["streams"]} == {6_000_000, 1_000_000}
+    assert_no_duplicates_or_orphans(sandbox)
+
+
+names = st.sampled_from(["lab", "lab-2", "yard"])
+bitrates = st.sampled_from([500_000, 1_000_000, 4_000_000])
+
+
+@st.composite
+def campaigns(draw: st.DrawFn) -> list:
+    chosen = draw(st.lists(names, min_size=1, max_size=3, unique=True))
+    out = []
+    for name in chosen:
+        cams = draw(st.lists(st.sampled_from(CAMERAS), min_size=1, max_size=3, unique=True))
+        cameras = tuple(
+            camera(spec, streams=tuple(stream(kind, bitrate=draw(bitrates)) for kind in draw(
+                st.lists(st.sampled_from(["color", "depth", "infra"]), min_size=1, max_size=3,
+                         unique=True))), line=10 + i)
+            for i, spec in enumerate(cams)
+        )
+        recurring = draw(st.booleans())
+        out.append(campaign(
+            name, cameras=cameras,
+            start=dt.datetime(2026, 11, draw(st.integers(2, 30)), draw(st.integers(0, 20)),
+                              tzinfo=UTC),
+            hours=draw(st.sampled_from([1, 2, 8])),
+            trigger=draw(st.sampled_from(list(Trigger))),
+            max_size=draw(st.sampled_from([0, 100, 100_000])),
+            mode=draw(st.sampled_from(["Storage", "Streaming"])),
+            recurring_days=draw(st.sets(st.integers(1, 7), min_size=1)) if recurring else None,
+        ))
+    return out
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(previous=campaigns(), wanted=campaigns(), started=st.lists(st.integers(0, 50), max_size=3),
+       prune=st.booleans())
+async def test_property_apply_then_plan_is_empty_and_reapply_sends_nothing(
+    sandbox, previous, wanted, started, prune
+) -> None:
+    # One sandbox for all examples: states pile up, so each example starts from whatever
+    # the earlier ones (and the random `previous` apply) left behind.
+    await converge(sandbox, previous, NOW, PlanOptions(prune=True, allow_restart=True, force=True))
+    sessions = rows(sandbox)["recordingSessions"]
+    for index in started:  # the platform started some sessions meanwhile
+        if sessions:
+            _start(sandbox, sessions[index % len(sessions)]["id"])
+    options = PlanOptions(prune=prune, allow_restart=True, force=True)
+    await converge(sandbox, wanted, NOW, options)
+    assert (await plan_for(sandbox, wanted, NOW, options)).writes.empty()
+    before = mutation_count(sandbox)
+    again = await converge(sandbox, wanted, NOW, options)
+    assert again.write_requests == 0 and mutation_count(sandbox) == before
+    assert_no_duplicates_or_orphans(sandbox)
+
+
+def _start(sandbox, session_id: str) -> None:
+    from .support import graphql
+
+    graphql(sandbox, 'mutation($id: uuid!) { updateRecordingSession(pk_columns: {id: $id}, '
+                     '_set: {state: Started}) { id } }', {"id": session_id})
+
+
+def test_version_helper_is_used() -> None:
+    assert dataclasses.is_dataclass(_version(1))
