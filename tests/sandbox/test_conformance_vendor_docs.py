@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (operations are quoted verbatim, long lines included)
 """The vendor docs' Python flow, sent with python_graphql_client (the library those docs use).
 
 Source: https://docs.aivero.com/docs/recordings-management-programmatically
@@ -87,7 +88,10 @@ INSERT_STREAM_QUERY = """mutation InsertStream(
 }
 """
 
-UPDATE_RECORDING_SESSION_STATE_QUERY = """mutation UpdateRecordingSessionState($id: uuid!, $state: RecordingSessionState_enum!) {
+UPDATE_RECORDING_SESSION_STATE_QUERY = """mutation UpdateRecordingSessionState(
+  $id: uuid!,
+  $state: RecordingSessionState_enum!
+) {
   updateRecordingSession(pk_columns: {id: $id}, _set: {state: $state}) {
     id
     state
