@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
 import random
@@ -161,6 +160,3 @@ def _start(sandbox, session_id: str) -> None:
     graphql(sandbox, 'mutation($id: uuid!) { updateRecordingSession(pk_columns: {id: $id}, '
                      '_set: {state: Started}) { id } }', {"id": session_id})
 
-
-def test_version_helper_is_used() -> None:
-    assert dataclasses.is_dataclass(_version(1))
