@@ -14,11 +14,16 @@ UTC = dt.timezone.utc
 # Two cameras of one fleet device (demo seed): each burst opens one fleet recording there.
 CAMERAS = (("REALSENSE_D435", "844212070924"), ("REALSENSE", "218622272031"))
 DEVICE = "dev_vehicle_001"
+# Fleet device -> its (D435 serial, D405 serial) in the demo seed.
+DEVICE_CAMERAS = {"dev_vehicle_001": ("844212070924", "218622272031"),
+                  "dev_lab_001": ("936322070512", "218622273574")}
 
 
 def burst_campaign(path: Path, name: str, *, count: int, record: str, pause: str,
-                   now: dt.datetime, offset: str = "0s") -> Path:
-    """Write a standby campaign whose window is open at `now` (one hour either side)."""
+                   now: dt.datetime, offset: str = "0s", device: str = DEVICE) -> Path:
+    """Write a standby campaign whose window is open at `now` (one hour either side), with the
+    two demo cameras of `device`."""
+    d435, d405 = DEVICE_CAMERAS[device]
     start = (now - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     end = (now + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     path.write_text(f"""\
@@ -28,10 +33,10 @@ metadata:
   name: {name}
 spec:
   cameras:
-    - {{model: REALSENSE_D435, serial: "844212070924", device: {DEVICE},
+    - {{model: REALSENSE_D435, serial: "{d435}", device: {device},
        streams: [{{type: color, encoder: HEVC, width: 1280, height: 720, frameRate: 15,
                   bitrate: 1000000}}]}}
-    - {{model: REALSENSE, serial: "218622272031", device: {DEVICE},
+    - {{model: REALSENSE, serial: "{d405}", device: {device},
        streams: [{{type: depth, encoder: RAW, width: 848, height: 480, frameRate: 30,
                   bitrate: 8000000}}]}}
   window: {{start: {start}, end: {end}}}

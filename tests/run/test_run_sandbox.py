@@ -71,26 +71,38 @@ def test_n_bursts_make_n_completed_recordings_per_device(sandbox: Any, tmp_path:
     now = dt.datetime.now(UTC)
     path = burst_campaign(tmp_path / "bursts.yaml", "bursts-e2e", count=3, record="0.5s",
                           pause="0.3s", now=now)
+    # A second campaign on another device, driven concurrently by the same process.
+    lab = burst_campaign(tmp_path / "lab.yaml", "bursts-lab", count=2, record="0.4s",
+                         pause="0.4s", now=now, device="dev_lab_001")
     before = {r["uid"] for r in fleet_recordings(sandbox)}
+    before_lab = {r["uid"] for r in fleet_recordings(sandbox, "dev_lab_001")}
 
-    # No session exists yet: `campaign run` applies the campaign first.
-    code, out, err = finish(campaign_cli(sandbox, tmp_path, "run", str(path), "-o", "json"))
+    # No session exists yet: `campaign run` applies the campaigns first.
+    code, out, err = finish(campaign_cli(sandbox, tmp_path, "run", str(path), str(lab),
+                                         "-o", "json"))
 
     assert code == 0, err
     report = json.loads(out)
-    session = report["sessions"][0]
-    assert report["ok"] and session["started"] == [0, 1, 2] and session["skipped"] == []
-    assert session["final_state"] == "Standby"
+    assert report["ok"] and len(report["sessions"]) == 2
+    session, lab_session = sorted(report["sessions"], key=lambda s: s["campaign"])
+    assert session["started"] == [0, 1, 2] and session["skipped"] == []
+    assert lab_session["started"] == [0, 1]
+    assert session["final_state"] == lab_session["final_state"] == "Standby"
     assert [t["state"] for t in session["transitions"]] == ["Started", "Standby"] * 3
     for key in ("sent", "ack", "start_ack"):
         assert set(session["lateness"][key]) == {"count", "p50_ms", "p99_ms", "max_ms"}
     assert session["lateness"]["start_ack"]["count"] == 3
-    assert "applied" in err  # the run created the session through the reconciler's apply
+    assert "applied" in err  # the run created the sessions through the reconciler's apply
     assert session_state(sandbox, session_id("bursts-e2e", "")) == "Standby"
     recordings = new_recordings(sandbox, before)
     assert [r["status"] for r in recordings] == ["completed"] * 3  # one device, three bursts
     for recording in recordings:
         assert recording["duration_seconds"] == pytest.approx(0.5, abs=0.2)
+    lab_recordings = [r for r in fleet_recordings(sandbox, "dev_lab_001")
+                      if r["uid"] not in before_lab]
+    assert [r["status"] for r in lab_recordings] == ["completed"] * 2
+    for recording in lab_recordings:
+        assert recording["duration_seconds"] == pytest.approx(0.4, abs=0.2)
     # The run state keeps the figures `campaign status` shows.
     campaign = load_campaigns([str(path)]).campaigns[0]
     status = burst_status(campaign, dt.datetime.now(UTC), tmp_path / ".campaign")
