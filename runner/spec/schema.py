@@ -143,7 +143,9 @@ def _leaves(errors: Iterator[Any]) -> Iterator[Any]:
         if error.validator in ("anyOf", "oneOf") and error.context:
             deeper = [e for e in error.context if len(e.absolute_path) > len(error.absolute_path)]
             if deeper:
-                yield best_match(deeper)
+                # Every problem of the most plausible alternative, not just the first one.
+                branch = best_match(deeper).relative_schema_path[0]
+                yield from (e for e in deeper if e.relative_schema_path[0] == branch)
                 continue
         yield error
 
@@ -212,13 +214,10 @@ def _convert(error: Any, path: Path, doc: Document, skip_keys: set[Path]) -> lis
                     f'quote it: "{plain[1]}"',
                 )
             ]
+        hint = error.schema.get("description") or f"write {want} here"
         return [
             Diagnostic(
-                where,
-                "error",
-                "CMP112",
-                f"{field} must be {want}, got {_type_of(instance)}",
-                f"write {want} here",
+                where, "error", "CMP112", f"{field} must be {want}, got {_type_of(instance)}", hint
             )
         ]
     if kind == "const":
