@@ -49,7 +49,7 @@ def test_window_ahead_never_run_shows_the_planned_first_burst(tmp_path: Path) ->
     c = campaign(tmp_path, offset="5m", now=NOW + dt.timedelta(hours=3))  # opens in 2 h
     status = burst_status(c, NOW, tmp_path)
     assert status is not None
-    assert status.next_burst == c.window.start + dt.timedelta(minutes=5)  # type: ignore[union-attr]
+    assert status.next_burst == c.window.start + dt.timedelta(minutes=5)
     assert status.last_run is None and "never run" in status.summary()
 
 
