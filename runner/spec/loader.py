@@ -14,7 +14,7 @@ from runner.spec.capabilities import Capabilities, default_capabilities
 from runner.spec.diagnostics import Diagnostic
 from runner.spec.model import Campaign, Location
 from runner.spec.schema import schema_diagnostics
-from runner.spec.yamlsafe import Document, Path, load_documents
+from runner.spec.yamlsafe import MAX_FILE_BYTES, Document, Path, load_documents
 
 _NUMERIC_SERIAL = re.compile(r"[-+]?[0-9][0-9_.:eE+-]*|0[xXoObB][0-9a-fA-F_]+")
 
@@ -169,8 +169,6 @@ def _load(
 
 
 def _max_read() -> int:
-    from runner.spec.yamlsafe import MAX_FILE_BYTES
-
     return MAX_FILE_BYTES + 1  # one byte more so "too large" is detected without reading it all
 
 

@@ -132,7 +132,7 @@ def load_documents(data: bytes, filename: str) -> tuple[list[Document], list[Dia
                 top,
                 "error",
                 "CMP101",
-                f"file is {len(data)} bytes, more than the {MAX_FILE_BYTES} allowed",
+                f"file is larger than the {MAX_FILE_BYTES} bytes allowed",
                 "split the campaigns over several files",
             )
         )
