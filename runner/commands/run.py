@@ -47,8 +47,9 @@ def run(paths: Sequence[str], dry_run: bool, output: str, max_lateness: str,
     (Stopped with --stop-on-exit) within a second. A restarted run resumes where the
     schedule and the session's state say it is and never starts a burst twice.
 
-    Exit codes: 0 every burst recorded; 1 a burst was skipped or a transition failed;
-    130/143 interrupted by SIGINT/SIGTERM.
+    Exit codes: 0 every burst recorded; 1 a burst was skipped, a transition failed
+    or the campaign files are invalid; 2 usage error; 130/143 interrupted by
+    SIGINT/SIGTERM.
     """
     lateness = _duration("--max-lateness", max_lateness)
     now = dt.datetime.now(dt.timezone.utc)
