@@ -36,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from runner.backends.fleet import FleetClient  # noqa: E402
+from runner.backends.fleet import LANE_SIZE, FleetClient  # noqa: E402
 from runner.recordings import apply_recordings, plan_recordings  # noqa: E402
 from runner.sandbox.store import connect, transaction  # noqa: E402
 from runner.spec.model import (  # noqa: E402
@@ -137,6 +137,7 @@ class Server:
     """`campaign sandbox serve` in its own process."""
 
     def __init__(self, db: Path) -> None:
+        self.log = db.with_suffix(".log")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.fleet_url = self.url + "/api/v1"
@@ -144,7 +145,7 @@ class Server:
             [sys.executable, "-m", "runner", "sandbox", "serve", "--host", "127.0.0.1",
              "--port", str(self.port), "--db", str(db), "--admin-secret", ADMIN_SECRET,
              "--api-key", API_KEY],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+            stdout=subprocess.DEVNULL, stderr=self.log.open("wb"), cwd=ROOT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -152,10 +153,12 @@ class Server:
                 return
             except OSError:
                 if self.proc.poll() is not None:
-                    raise SystemExit("sandbox exited: " + self.proc.stderr.read().decode()
-                                     if self.proc.stderr else "") from None
+                    raise SystemExit("sandbox exited: " + self.log_tail()) from None
                 time.sleep(0.1)
         raise SystemExit("sandbox did not start in 30 s")
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-2000:]
 
     def stats(self) -> dict[str, Any]:
         request = urllib.request.Request(self.url + "/sandbox/v1/stats",
@@ -173,10 +176,10 @@ class Server:
         self.proc.wait(timeout=10)
 
 
-async def ours(server: Server) -> dict[str, float]:
+async def ours(server: Server, lane_size: int) -> dict[str, float]:
     campaign = the_campaign()
     figures: dict[str, float] = {}
-    async with FleetClient(server.fleet_url, API_KEY) as fleet:
+    async with FleetClient(server.fleet_url, API_KEY, lane_size=lane_size) as fleet:
         start = time.perf_counter()
         plans = await plan_recordings([campaign], fleet, now=NOW)
         figures["plan_s"] = time.perf_counter() - start
@@ -240,6 +243,8 @@ def main() -> None:
     parser.add_argument("--recordings", type=int, default=100_000)
     parser.add_argument("--changes", type=int, default=10_000)
     parser.add_argument("--skip-baseline", action="store_true", help="only measure ours")
+    parser.add_argument("--lane-size", type=int, default=LANE_SIZE,
+                        help="connections per httpx pool (16 = one pool for all 16)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-recordings-"))
@@ -253,7 +258,7 @@ def main() -> None:
 
         server = Server(ours_db)
         try:
-            mine = asyncio.run(ours(server))
+            mine = asyncio.run(ours(server, args.lane_size))
         finally:
             server.stop()
         print(f"ours: plan {mine['plan_s']:.2f} s for {mine['scanned']:.0f} recordings "
@@ -272,6 +277,9 @@ def main() -> None:
         server = Server(base_db)
         try:
             base = baseline(server)
+        except Exception:
+            print(server.log_tail(), file=sys.stderr)
+            raise
         finally:
             server.stop()
         print(f"baseline (avala SDK, sequential list-then-PATCH, limit=50 as in the docs): "
