@@ -90,14 +90,17 @@ class Wiring:
         """Where transitions go."""
         return self._endpoint
 
-    async def apply(self, campaigns: Sequence[Campaign], now: dt.datetime) -> str | None:
+    async def apply(self, targets: Sequence[BurstTarget], now: dt.datetime) -> str | None:
         """Apply the campaigns (the reconciler's plan + apply): their sessions exist and
         standby ones are in Standby. Returns a note for the user when something changed."""
         from runner.apply import apply_plan, make_plan
-        from runner.compile import compile_campaigns
+        from runner.compile import DEFAULT_HORIZON, compile_campaigns
         from runner.plan.model import PlanOptions
 
-        desired = compile_campaigns(campaigns, now)
+        # Far enough ahead to include every occurrence this run drives (a recurring window's
+        # next occurrence may lie beyond apply's usual horizon).
+        horizon = max([DEFAULT_HORIZON, *(t.occurrence.end - now for t in targets)])
+        desired = compile_campaigns([t.campaign for t in targets], now, horizon)
         async with self.backends.control_plane() as cp:
             plan = await make_plan(cp, desired, now, PlanOptions())
             if plan.writes.empty():
@@ -123,7 +126,7 @@ async def _drive(wiring: Wiring, targets: list[BurstTarget], max_lateness: dt.ti
     try:
         clock = SystemClock()
         if not stop.is_set():
-            note = await wiring.apply([t.campaign for t in targets], clock.now())
+            note = await wiring.apply(targets, clock.now())
             if note:
                 click.echo(note, err=True)
         async with wiring.endpoint().client() as http:
