@@ -123,3 +123,36 @@ def test_session_runs_refuse_missing_or_non_standby_sessions(tmp_path: Path) -> 
         with pytest.raises(CampaignError, match=words) as refused:
             session_runs([target], NOW, rows, {}, dt.timedelta(seconds=1))
         assert "campaign apply" in str(refused.value)
+
+
+def test_recurring_campaign_drives_the_occurrence_open_now_else_the_next(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text("""\
+apiVersion: campaign/v1
+kind: Campaign
+metadata: {name: rec}
+spec:
+  cameras:
+    - {model: REALSENSE_D435, serial: "844212070924", device: dev_vehicle_001,
+       streams: [{type: color, encoder: HEVC, width: 1280, height: 720, frameRate: 15,
+                  bitrate: 1000000}]}
+  window:
+    every: {days: [mon, wed], from: "08:00", to: "10:00"}
+    timezone: Europe/Oslo
+    start: 2026-11-30
+  trigger: standby
+  bursts: {count: 2, record: 10s, pause: 5s, offset: 1m}
+""")
+    loaded = load_campaigns([str(path)])
+    assert loaded.ok, loaded.diagnostics
+    c = loaded.campaigns[0]
+    monday_9 = dt.datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # 09:00 in Oslo: open
+    target = burst_targets([c], monday_9)[0]
+    assert (target.session_name, target.session_id) == ("rec#2026-11-30",
+                                                         session_id("rec", "2026-11-30"))
+    tuesday = dt.datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    target = burst_targets([c], tuesday)[0]
+    assert target.session_name == "rec#2026-12-02"
+    assert target.occurrence.start == dt.datetime(2026, 12, 2, 7, 0, tzinfo=UTC)
+    status = burst_status(c, tuesday, tmp_path)
+    assert status is not None and status.next_burst == dt.datetime(2026, 12, 2, 7, 1, tzinfo=UTC)
