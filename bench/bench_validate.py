@@ -8,9 +8,12 @@ windows, bursts, recording rules, one or two documents per file) in a temp dir a
 in the same run, as separate processes (interpreter start-up included in both):
   - ours: `campaign validate DIR` (YAML with positions, safe-loader checks, JSON Schema,
     semantic checks, text report); goal <= 2 s wall;
-  - baseline: `yaml.safe_load_all` + `jsonschema.validate` over the same files, the least a
-    tool could do (no positions, no semantic checks).
-Prints the median wall time of each and the ratio ours / baseline.
+  - baseline: `yaml.safe_load_all` (libyaml) + python-jsonschema over the same files, the
+    least a tool could do (no positions, no semantic checks);
+  - fast baseline: the same with jsonschema-rs (compiled) instead of python-jsonschema;
+  - ours again on the same files with 10% of them broken (the error path builds detailed
+    diagnostics with python-jsonschema).
+Prints the median wall time of each and the ratios ours / baselines.
 """
 
 from __future__ import annotations
@@ -29,7 +32,11 @@ GOAL_SECONDS = 2.0
 BASELINE = """
 import json, sys, pathlib, yaml, jsonschema
 schema = json.loads(pathlib.Path(sys.argv[1]).read_text())
-validator = jsonschema.Draft202012Validator(schema)
+if sys.argv[3] == "rs":
+    import jsonschema_rs
+    validator = jsonschema_rs.validator_for(schema)
+else:
+    validator = jsonschema.Draft202012Validator(schema)
 loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 bad = 0
 for path in sorted(pathlib.Path(sys.argv[2]).rglob("*.yaml")):
@@ -58,6 +65,25 @@ def generate(directory: Path, count: int) -> int:
         sub.mkdir(exist_ok=True)
         (sub / f"campaign-{i:04d}.yaml").write_text("\n---\n".join(renamed))
     return documents
+
+
+def break_some(directory: Path, every: int) -> int:
+    """Introduce a typical mistake (typo'd key, unquoted serial, bad enum) into every n-th file."""
+    mistakes = [
+        ("frameRate", "framerate"),
+        ('serial: "', "serial: 0"),
+        ("encoder: HEVC", "encoder: HVEC"),
+    ]
+    files = sorted(directory.rglob("*.yaml"))
+    changed = 0
+    for i, path in enumerate(files[::every]):
+        text = path.read_text()
+        for old, new in mistakes[i % len(mistakes) :] + mistakes[: i % len(mistakes)]:
+            if old in text:  # the first mistake this file can have
+                path.write_text(text.replace(old, new, 1))
+                changed += 1
+                break
+    return changed
 
 
 def timed(cmd: list[str], repeat: int) -> tuple[float, subprocess.CompletedProcess[str]]:
@@ -89,23 +115,30 @@ def main() -> int:
             print(proc.stdout[-2000:], proc.stderr[-2000:])
             print("FAILED: generated files did not validate")
             return 1
+        schema = str(ROOT / "schemas" / "campaign.schema.json")
         base, bproc = timed(
-            [
-                sys.executable,
-                "-c",
-                BASELINE,
-                str(ROOT / "schemas" / "campaign.schema.json"),
-                str(directory),
-            ],
-            args.repeat,
+            [sys.executable, "-c", BASELINE, schema, str(directory), "py"], args.repeat
         )
-        if bproc.returncode != 0 or bproc.stdout.strip() != "0":
-            print("baseline failed:", bproc.stdout[-500:], bproc.stderr[-2000:])
+        fast, fproc = timed(
+            [sys.executable, "-c", BASELINE, schema, str(directory), "rs"], args.repeat
+        )
+        for proc_ in (bproc, fproc):
+            if proc_.returncode != 0 or proc_.stdout.strip() != "0":
+                print("baseline failed:", proc_.stdout[-500:], proc_.stderr[-2000:])
+                return 1
+        broken = break_some(directory, every=10)
+        bad, badproc = timed(
+            [*ours_cmd, "validate", "--now", "2026-11-22T00:00:00Z", str(directory)], args.repeat
+        )
+        bad_summary = badproc.stdout.strip().splitlines()[-1]
+        if badproc.returncode != 1:
+            print("FAILED: broken files were not reported", badproc.stderr[-2000:])
             return 1
     print(f"files: {args.files}, campaign documents: {documents} (median of {args.repeat} runs)")
     print(f"  campaign validate:              {ours:6.3f} s   ({summary})")
-    print(f"  baseline safe_load+jsonschema:  {base:6.3f} s")
-    print(f"  ratio ours/baseline:            {ours / base:6.2f}x")
+    print(f"  baseline safe_load+jsonschema:  {base:6.3f} s   (ours/baseline {ours / base:.2f}x)")
+    print(f"  baseline safe_load+jsonschema-rs: {fast:4.3f} s   (ours/baseline {ours / fast:.2f}x)")
+    print(f"  ours, {broken} files broken:      {bad:6.3f} s   ({bad_summary})")
     print(f"  per file (ours):                {ours / args.files * 1000:6.2f} ms")
     verdict = "OK" if ours <= GOAL_SECONDS else "OVER GOAL"
     print(f"  goal <= {GOAL_SECONDS:.1f} s:                  {verdict}")
