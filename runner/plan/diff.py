@@ -224,22 +224,29 @@ class _Builder:
         out: list[Change] = []
         existing = {r.id: r for r in have.records}
         wanted = {r.id for r in want.records}
+        replaced: set[tuple[str, str]] = set()
         for old in have.records:
             if old.id in wanted:
                 continue
-            declared = any((r.model, r.serial) == (old.model, old.serial) for r in want.records)
+            camera = (old.model, old.serial)
+            declared = any((r.model, r.serial) == camera for r in want.records)
+            if declared:
+                replaced.add(camera)
             out.append(Change(
-                action="delete", kind="record",
+                action="replace" if declared else "delete", kind="record",
                 address=f"{want.name}/{old.model}:{old.serial}", id=old.id,
-                session=want.name, before={"camera": f"{old.model}:{old.serial}"},
-                reason=("same camera under an id the tool did not derive; replaced" if declared
-                        else "camera no longer declared"),
+                session=want.name, before={"camera": f"{old.model}:{old.serial}", "id": old.id},
+                reason=("same camera under an id the tool did not derive: replaced by one "
+                        "that it did" if declared else "camera no longer declared"),
             ))
             self.delete_records.append(old.id)
         for record in want.records:
             have_record = existing.get(record.id)
             if have_record is None:
-                out.extend(_record_created(want, record, "camera added"))
+                created = _record_created(want, record, "camera added")
+                if (record.model, record.serial) in replaced:
+                    created = created[1:]  # the record itself is counted by the replace
+                out.extend(created)
                 continue
             out.extend(self._streams(want.name, record, have_record))
         return out

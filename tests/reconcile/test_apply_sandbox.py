@@ -159,3 +159,38 @@ async def test_standby_and_manual_triggers(sandbox) -> None:
     await converge(sandbox, [standby, manual], NOW)
     states = {s["name"]: s["state"] for s in rows(sandbox)["recordingSessions"]}
     assert states["bursty"] == "Standby" and states["by-hand"] == "Stopped"
+
+
+async def test_record_made_by_hand_for_a_declared_camera_is_replaced(sandbox) -> None:
+    c = campaign()
+    await converge(sandbox, [c], NOW)
+    data = rows(sandbox)
+    session = data["recordingSessions"][0]["id"]
+    camera_id = data["records"][0]["cameraId"]
+    # Someone swaps our record for their own one of the same camera (random id).
+    graphql(sandbox, 'mutation($s: uuid!, $c: uuid!) { deleteRecords(where: {recordingId: '
+                     '{_eq: $s}}) { affected_rows } insertRecord(object: {recordingId: $s, '
+                     'cameraId: $c}) { id } }', {"s": session, "c": camera_id})
+    plan = await plan_for(sandbox, [c], NOW)
+    assert [(ch.action, ch.kind) for ch in plan.effective] == [
+        ("replace", "record"), ("create", "stream"), ("create", "stream")]
+    assert plan.counts() == (3, 0, 1)
+    await converge(sandbox, [c], NOW)
+    assert (await plan_for(sandbox, [c], NOW)).writes.empty()
+    assert_no_duplicates_or_orphans(sandbox)
+
+
+async def test_plans_past_the_size_bound_are_chunked_and_still_converge(
+    sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import runner.apply
+
+    monkeypatch.setattr(runner.apply, "MAX_ROWS_PER_REQUEST", 20)
+    c = campaign(cameras=(camera(), camera(D435_B, line=12)),
+                 recurring_days=frozenset({1, 2, 3, 4, 5}),
+                 start=dt.datetime(2026, 11, 2, 8, tzinfo=UTC), hours=2)
+    result = await converge(sandbox, [c], NOW)
+    assert result.write_requests == 5  # 10 sessions of 7 rows: 2 per 20-row chunk
+    assert len(rows(sandbox)["recordingSessions"]) == 10
+    assert (await plan_for(sandbox, [c], NOW)).writes.empty()
+    assert_no_duplicates_or_orphans(sandbox)

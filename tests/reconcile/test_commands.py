@@ -162,3 +162,23 @@ def test_documents_validate_against_the_sdl() -> None:
     )
     document, _ = write_document(writes, {"demo": 7}, {"demo": 8}, NOW, drop_versions=True)
     assert validate(schema, parse(document)) == []
+
+
+def test_every_example_campaign_applies_cleanly(sandbox: Any) -> None:
+    env = sandbox.env
+    now = ["--now", NOW.isoformat()]
+    applied = run(["apply", "campaigns/", "--auto-approve", *now], ROOT, env)
+    assert applied.returncode == 0, applied.stderr
+    assert "Apply complete!" in applied.stdout
+    again = run(["plan", "campaigns/", "--detailed-exitcode", *now], ROOT, env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "No changes." in again.stdout
+
+
+def test_empty_desired_set_is_refused_without_allow_empty(sandbox: Any, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    refused = run(["apply", "empty", "--auto-approve"], tmp_path, sandbox.env)
+    assert refused.returncode == 1 and "--allow-empty" in refused.stderr
+    allowed = run(["apply", "empty", "--auto-approve", "--allow-empty"], tmp_path, sandbox.env)
+    assert allowed.returncode == 0, allowed.stderr
+    assert sandbox.stats()["graphql"]["mutations"] == 0
