@@ -12,7 +12,7 @@ Severity = Literal["error", "warning"]
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One problem found in campaign files; `code` is stable (e.g. "CMP104"), `hint` says what to do."""
+    """One problem in campaign files; `code` is stable (e.g. "CMP104"), `hint` says what to do."""
 
     location: Location | None
     severity: Severity
