@@ -67,6 +67,7 @@ def serve(host: str, port: int, db_path: Path, admin_secret: str | None, api_key
     """
     from runner.sandbox.app import create_app, parse_faults
     from runner.sandbox.server import bind, make_server
+    from runner.sandbox.store import StoreError
 
     if not insecure_no_auth and not (admin_secret and api_key):
         raise ConfigError("sandbox serve needs --admin-secret and --api-key (or "
@@ -84,6 +85,8 @@ def serve(host: str, port: int, db_path: Path, admin_secret: str | None, api_key
             "timeout_hang_ms": timeout_hang_ms, "rate_limit_per_s": rate_limit_per_s,
             "seed": fault_seed})
         sock = bind(host, port)
+    except StoreError as exc:
+        raise ConfigError(f"sandbox database: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"cannot serve on {host}:{port} with database {db_path}: "
                           f"{exc.strerror or exc}") from None

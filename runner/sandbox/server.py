@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import socket
 import threading
 import time
+from collections.abc import Generator
 from typing import Any
 
 import uvicorn
@@ -34,12 +37,30 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, but a SIGINT/SIGTERM shutdown returns normally instead of
+    re-raising the signal afterwards, so `sandbox serve` exits 0 after a clean stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit)
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
 def make_server(app: Any, log_level: str = "warning") -> uvicorn.Server:
     """A uvicorn server for the app (no lifespan, access log off: it costs throughput)."""
     logging.getLogger("uvicorn.error").addFilter(_QuietDisconnects())
     config = uvicorn.Config(app, lifespan="off", log_level=log_level, access_log=False,
                             timeout_graceful_shutdown=3)
-    return uvicorn.Server(config)
+    return _Server(config)
 
 
 class BackgroundServer:

@@ -84,12 +84,12 @@ def connect(db_path: str | Path) -> sqlite3.Connection:
     # because the app may be created in one thread and served from another.
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
                            cached_statements=512)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    # Postgres LIKE is case-sensitive; _ilike is compiled to lower() LIKE lower().
-    conn.execute("PRAGMA case_sensitive_like=ON")
     try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        # Postgres LIKE is case-sensitive; _ilike is compiled to lower() LIKE lower().
+        conn.execute("PRAGMA case_sensitive_like=ON")
         conn.executescript(schema_sql())
         version = get_meta(conn, "schema_version")
         if version is None:

@@ -45,8 +45,9 @@ def camera_ids(sandbox: Any) -> dict[str, str]:
 
 def fleet(sandbox: Any, method: str, path: str, **kwargs: Any) -> httpx.Response:
     """One fleet API call with the sandbox's key."""
-    return httpx.request(method, f"{sandbox.fleet_url}/fleet/{path}",
-                         headers={"X-Avala-Api-Key": sandbox.api_key}, timeout=30, **kwargs)
+    headers = {"X-Avala-Api-Key": sandbox.api_key, **kwargs.pop("headers", {})}
+    return httpx.request(method, f"{sandbox.fleet_url}/fleet/{path}", headers=headers,
+                         timeout=30, **kwargs)
 
 
 def new_session(sandbox: Any, name: str, serials: list[str], state: str = "Stopped",

@@ -1,0 +1,97 @@
+"""Persistence, deterministic seeding, the in-process app and the bulk seed helper."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import httpx
+import pytest
+
+from runner.sandbox.app import create_app
+from runner.sandbox.seed import DEMO_CAMERAS, DEMO_DEVICES, DEMO_RECORDINGS, insert_recordings
+from runner.sandbox.store import StoreError, connect, transaction
+from tests.conftest import start_sandbox
+
+
+async def test_in_process_app_through_asgi_transport(tmp_path: Path) -> None:
+    app = create_app(tmp_path / ".campaign" / "sandbox.db", "s3cret", "k3y", seed="demo")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
+        r = await client.post("/v1/graphql", json={"query": "{ cameras { serial } }"},
+                              headers={"x-hasura-admin-secret": "s3cret"})
+        assert len(r.json()["data"]["cameras"]) == len(DEMO_CAMERAS)
+        r = await client.get("/api/v1/fleet/recordings/", headers={"X-Avala-Api-Key": "k3y"})
+        assert r.status_code == 200 and r.json()["next"].startswith("http://sandbox/api/v1/")
+    assert (tmp_path / ".campaign" / "sandbox.db").exists()
+
+
+def test_state_survives_a_restart_and_the_seed_is_applied_once(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    first = start_sandbox(db)
+    try:
+        r = httpx.post(first.graphql_url, headers={"x-hasura-admin-secret": first.admin_secret},
+                       json={"query": 'mutation { insertRecordingSession(object: {name: "kept",'
+                                      ' startDate: "2026-12-01T08:00:00", endDate: '
+                                      '"2026-12-01T09:00:00", mode: Storage, state: Stopped, '
+                                      "maxTimeSeconds: 0, maxSizeMegabytes: 0}) { id } }"})
+        session_id = r.json()["data"]["insertRecordingSession"]["id"]
+    finally:
+        first.close()
+    second = start_sandbox(db)  # new secrets, same file
+    try:
+        r = httpx.post(second.graphql_url,
+                       headers={"x-hasura-admin-secret": second.admin_secret},
+                       json={"query": "{ recordingSessions { id name } "
+                                      "camerasAggregate { aggregate { count } } }"})
+        body = r.json()["data"]
+        assert body["recordingSessions"] == [{"id": session_id, "name": "kept"}]
+        assert body["camerasAggregate"]["aggregate"]["count"] == len(DEMO_CAMERAS)
+    finally:
+        second.close()
+
+
+def test_demo_seed_is_deterministic_and_varied(tmp_path: Path) -> None:
+    seen = []
+    for name in ("a.db", "b.db"):
+        app = create_app(tmp_path / name, None, None, seed="demo")
+        conn = app.state.sandbox.conn
+        seen.append(conn.execute("SELECT doc FROM fleet_recording ORDER BY seq").fetchall())
+    assert seen[0] == seen[1]
+    conn = sqlite3.connect(tmp_path / "a.db")
+    statuses = dict(conn.execute("SELECT status, count(*) FROM fleet_recording GROUP BY status"))
+    devices = {d for (d,) in conn.execute("SELECT DISTINCT device FROM fleet_recording")}
+    oldest, newest = conn.execute("SELECT min(started_at), max(started_at) "
+                                  "FROM fleet_recording").fetchone()
+    tagged = conn.execute("SELECT count(*) FROM fleet_recording WHERE tags <> '[]'").fetchone()
+    assert sum(statuses.values()) == DEMO_RECORDINGS >= 500
+    assert {"completed", "archived", "processing"} <= set(statuses)
+    assert "recording" not in statuses  # nothing is still recording in the history
+    assert devices == {d[0] for d in DEMO_DEVICES}
+    assert oldest < "2025-11-05" and newest > "2026-10-25"  # spread over about a year
+    assert tagged[0] > DEMO_RECORDINGS // 2
+
+
+def test_bulk_seed_helper_adds_many_recordings(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "bulk.db")
+    with transaction(conn):
+        insert_recordings(conn, 20_000, seed=1)
+    assert conn.execute("SELECT count(DISTINCT uid) FROM fleet_recording").fetchone()[0] == 20_000
+
+
+def test_unusable_database_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "not.db"
+    bad.write_text("this is not sqlite " * 100)
+    with pytest.raises(StoreError, match="not a usable sandbox database"):
+        connect(bad)
+    other = tmp_path / "other.db"
+    conn = connect(other)
+    conn.execute("UPDATE sandbox_meta SET value = '0' WHERE key = 'schema_version'")
+    conn.close()
+    with pytest.raises(StoreError, match="schema version 0"):
+        connect(other)
+
+
+def test_unknown_seed_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown seed"):
+        create_app(tmp_path / "x.db", "s", "k", seed="prod")
