@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 
 from runner.spec.model import Location
@@ -79,17 +78,15 @@ def test_alias_bomb_is_rejected_quickly_with_bounded_memory() -> None:
         refs = ",".join([f"*a{i - 1}"] * 10)
         lines.append(f"a{i}: &a{i} [{refs}]")
     tracemalloc.start()
-    started = time.perf_counter()
     docs, diags = load("\n".join(lines) + "\n")
-    elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert docs == []
     assert [d.code for d in diags] == ["CMP103"]
     assert str(MAX_NODE_VISITS) in diags[0].message
-    # Not a timing assertion on the product: a sanity bound 100x above the measured figure
-    # that only an unbounded expansion could exceed.
-    assert elapsed < 30 and peak < 200 * 1024 * 1024
+    # Memory stays bounded (an expansion of 10**12 values could never fit); the time it
+    # takes is measured by bench/bench_validate.py, not asserted here.
+    assert peak < 200 * 1024 * 1024
 
 
 def test_recursive_alias_is_rejected() -> None:
