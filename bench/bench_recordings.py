@@ -11,6 +11,10 @@ two copies of one seeded database, then measures, in the same run:
     through `client.fleet.recordings.list(device_id=..., limit=50, cursor=...)` and call
     `client.fleet.recordings.update(uid, status=..., tags=...)` one at a time.
 Goals: plan <= 10 s, apply >= 500 PATCH/s, plan peak memory < 300 MB, re-run zero PATCH.
+
+A second, smaller scenario repeats both with the sandbox adding 5 ms to every request (its
+`--latency-ms` fault): on bare loopback the single-process sandbox is the bottleneck and
+concurrency buys little; with any network latency the sequential loop pays it per request.
 """
 
 from __future__ import annotations
@@ -136,7 +140,7 @@ def free_port() -> int:
 class Server:
     """`campaign sandbox serve` in its own process."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path, latency_ms: float = 0.0) -> None:
         self.log = db.with_suffix(".log")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -144,7 +148,7 @@ class Server:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "runner", "sandbox", "serve", "--host", "127.0.0.1",
              "--port", str(self.port), "--db", str(db), "--admin-secret", ADMIN_SECRET,
-             "--api-key", API_KEY],
+             "--api-key", API_KEY, "--latency-ms", str(latency_ms)],
             stdout=subprocess.DEVNULL, stderr=self.log.open("wb"), cwd=ROOT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -238,10 +242,56 @@ def baseline(server: Server) -> dict[str, float]:
     return figures
 
 
+def scenario(work: Path, label: str, total: int, changes: int, latency_ms: float,
+             lane_size: int, skip_baseline: bool) -> None:
+    """Seed one database, copy it, run ours on one copy and the baseline on the other."""
+    ours_db, base_db = work / f"{label}-ours.db", work / f"{label}-baseline.db"
+    t0 = time.perf_counter()
+    seed(ours_db, total, changes)
+    shutil.copy(ours_db, base_db)
+    print(f"[{label}] {total} recordings ({changes} need changes), sandbox latency "
+          f"{latency_ms:g} ms per request; seeded in {time.perf_counter() - t0:.1f} s")
+
+    server = Server(ours_db, latency_ms)
+    try:
+        mine = asyncio.run(ours(server, lane_size))
+    finally:
+        server.stop()
+    print(f"[{label}] ours: plan {mine['plan_s']:.2f} s for {mine['scanned']:.0f} recordings "
+          f"({mine['planned']:.0f} changes) [goal <= 10 s]")
+    print(f"[{label}] ours: plan peak traced memory {mine['plan_peak_mb']:.1f} MB "
+          f"[goal < 300 MB]; process max RSS {mine['maxrss_mb']:.0f} MB")
+    print(f"[{label}] ours: apply {mine['patches']:.0f} PATCH in {mine['apply_s']:.2f} s = "
+          f"{mine['patch_per_s']:.0f} PATCH/s, {mine['failed']:.0f} failed "
+          "[goal >= 500 PATCH/s]")
+    print(f"[{label}] ours: re-run plans {mine['rerun_changes']:.0f} changes, sends "
+          f"{mine['rerun_patches']:.0f} PATCH [goal 0]")
+    ours_total = mine["plan_s"] + mine["apply_s"]
+    if skip_baseline:
+        return
+
+    server = Server(base_db, latency_ms)
+    try:
+        base = baseline(server)
+    except Exception:
+        print(server.log_tail(), file=sys.stderr)
+        raise
+    finally:
+        server.stop()
+    print(f"[{label}] baseline (avala SDK, sequential list-then-PATCH, limit=50 as in the "
+          f"docs): {base['total_s']:.2f} s, {base['patches']:.0f} PATCH")
+    print(f"[{label}] ratio: ours plan+apply {ours_total:.2f} s vs baseline "
+          f"{base['total_s']:.2f} s = {base['total_s'] / ours_total:.1f}x faster")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recordings", type=int, default=100_000)
     parser.add_argument("--changes", type=int, default=10_000)
+    parser.add_argument("--latency-recordings", type=int, default=20_000,
+                        help="size of the second scenario (0 skips it)")
+    parser.add_argument("--latency-ms", type=float, default=5.0,
+                        help="per-request latency the sandbox adds in the second scenario")
     parser.add_argument("--skip-baseline", action="store_true", help="only measure ours")
     parser.add_argument("--lane-size", type=int, default=LANE_SIZE,
                         help="connections per httpx pool (16 = one pool for all 16)")
@@ -249,44 +299,12 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-recordings-"))
     try:
-        ours_db, base_db = work / "ours.db", work / "baseline.db"
-        t0 = time.perf_counter()
-        seed(ours_db, args.recordings, args.changes)
-        shutil.copy(ours_db, base_db)
-        print(f"seeded {args.recordings} recordings ({args.changes} need changes) "
-              f"in {time.perf_counter() - t0:.1f} s")
-
-        server = Server(ours_db)
-        try:
-            mine = asyncio.run(ours(server, args.lane_size))
-        finally:
-            server.stop()
-        print(f"ours: plan {mine['plan_s']:.2f} s for {mine['scanned']:.0f} recordings "
-              f"({mine['planned']:.0f} changes) [goal <= 10 s]")
-        print(f"ours: plan peak traced memory {mine['plan_peak_mb']:.1f} MB [goal < 300 MB]; "
-              f"process max RSS {mine['maxrss_mb']:.0f} MB")
-        print(f"ours: apply {mine['patches']:.0f} PATCH in {mine['apply_s']:.2f} s = "
-              f"{mine['patch_per_s']:.0f} PATCH/s, {mine['failed']:.0f} failed "
-              "[goal >= 500 PATCH/s]")
-        print(f"ours: re-run plans {mine['rerun_changes']:.0f} changes, sends "
-              f"{mine['rerun_patches']:.0f} PATCH [goal 0]")
-        ours_total = mine["plan_s"] + mine["apply_s"]
-        if args.skip_baseline:
-            return
-
-        server = Server(base_db)
-        try:
-            base = baseline(server)
-        except Exception:
-            print(server.log_tail(), file=sys.stderr)
-            raise
-        finally:
-            server.stop()
-        print(f"baseline (avala SDK, sequential list-then-PATCH, limit=50 as in the docs): "
-              f"{base['total_s']:.2f} s, {base['patches']:.0f} PATCH "
-              f"({base['patches'] / base['total_s']:.0f} PATCH/s incl. listing)")
-        print(f"ratio: plan+apply {ours_total:.2f} s vs baseline {base['total_s']:.2f} s = "
-              f"{base['total_s'] / ours_total:.1f}x faster")
+        scenario(work, "loopback", args.recordings, args.changes, 0.0, args.lane_size,
+                 args.skip_baseline)
+        if args.latency_recordings:
+            scenario(work, f"latency-{args.latency_ms:g}ms", args.latency_recordings,
+                     args.latency_recordings // 10, args.latency_ms, args.lane_size,
+                     args.skip_baseline)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
