@@ -47,8 +47,7 @@ class ApplyResult:
 
 async def read_actual(cp: ControlPlane, desired: Desired) -> Actual:
     """Read everything the desired campaigns own plus their cameras (one query)."""
-    actual, _ = await cp.read_state(desired.campaigns, desired.cameras)
-    return actual
+    return await cp.read_state(desired.campaigns, desired.cameras)
 
 
 async def make_plan(

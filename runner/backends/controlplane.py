@@ -35,7 +35,7 @@ from tenacity import (
 )
 
 from runner.backends.config import ControlPlaneConfig, redact_url
-from runner.compile import from_wire, owner_of
+from runner.compile import VERSION_KEY, from_wire, owner_of
 from runner.errors import ControlPlaneError
 from runner.plan.model import (
     Actual,
@@ -143,12 +143,9 @@ class ControlPlane:
 
     async def read_state(
         self, campaigns: tuple[str, ...], cameras: tuple[tuple[str, str], ...]
-    ) -> tuple[Actual, dict[str, Any]]:
-        """Everything `campaigns` own plus the named cameras, in one query.
-
-        Returns the parsed state and the raw session rows of the campaigns' version rows
-        (used by runner.lock for compare-and-set).
-        """
+    ) -> Actual:
+        """Everything `campaigns` own (sessions, records, streams, version rows) plus the
+        named cameras, in one query."""
         data = await self.execute(READ_STATE, {
             "sessions": session_filter(campaigns), "cameras": camera_filter(cameras),
         })
@@ -191,20 +188,18 @@ def camera_filter(cameras: tuple[tuple[str, str], ...]) -> dict[str, Any]:
     return {"_or": [{"model": {"_eq": m}, "serial": {"_eq": s}} for m, s in cameras]}
 
 
-def parse_state(
-    data: Mapping[str, Any], campaigns: tuple[str, ...]
-) -> tuple[Actual, dict[str, Any]]:
-    """Turn the READ_STATE answer into an Actual; version rows are returned separately."""
+def parse_state(data: Mapping[str, Any], campaigns: tuple[str, ...]) -> Actual:
+    """Turn the READ_STATE answer into an Actual (version rows become `versions`)."""
     sessions: list[ActualSession] = []
-    versions: dict[str, Any] = {}
+    versions: dict[str, int] = {}
     wanted = set(campaigns)
     for row in data.get("sessions") or []:
         owner = owner_of(row["name"], row["id"])
         if owner is None or owner[0] not in wanted:
             continue  # a prefix match the tool did not create: never ours to touch
         campaign, key = owner
-        if key == "version":
-            versions[campaign] = row
+        if key == VERSION_KEY:
+            versions[campaign] = int(row["maxSizeMegabytes"])
             continue
         records = tuple(
             ActualRecord(
@@ -232,8 +227,7 @@ def parse_state(
         for c in data.get("cameras") or []
     }
     return Actual(sessions=tuple(sessions), cameras=cameras,
-                  versions=tuple(sorted((c, int(r["maxSizeMegabytes"]))
-                                        for c, r in versions.items()))), versions
+                  versions=tuple(sorted(versions.items())))
 
 
 async def _raise_on_5xx(response: httpx.Response) -> None:

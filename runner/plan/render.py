@@ -26,6 +26,8 @@ SectionText = Callable[[tuple[Any, ...], bool], str]
 def summary_line(plan: Plan) -> str:
     """`Plan: N to add, N to change, N to destroy.` or `No changes.`"""
     if plan.writes.empty():
+        if plan.has_changes():  # only the fleet's recordings change
+            return "No control-plane changes (recording changes are listed above)."
         return "No changes. The control plane matches the campaigns."
     add, change, destroy = plan.counts()
     return f"Plan: {add} to add, {change} to change, {destroy} to destroy."
