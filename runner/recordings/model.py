@@ -156,6 +156,7 @@ class RecordingPlan:
     warnings: tuple[str, ...] = ()
     rules: tuple[RuleSummary, ...] = ()
     skipped_active: int = 0
+    devices: tuple[str, ...] = ()  # the fleet devices read (for "nothing found" hints)
 
     @property
     def deletions(self) -> tuple[RecordingChange, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -62,19 +62,32 @@ async def plan_recordings(
     now = now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc)
     selected = [c for c in campaigns if c.recordings is not None]
     tallies = {c.name: _Tally() for c in selected}
+    memberships = {c.name: membership_for(c, now) for c in selected}
     gate = asyncio.Semaphore(max(1, concurrency))
-    jobs: list[Awaitable[None]] = []
+    jobs: list[Coroutine[Any, Any, None]] = []
     for campaign in selected:
         assert campaign.recordings is not None
-        membership = membership_for(campaign, now)
+        membership = memberships[campaign.name]
         for device in membership.devices:
             for status in membership.statuses:
                 jobs.append(_scan(fleet, gate, device, status, membership,
                                   campaign.recordings.rules, now, tallies[campaign.name]))
-    await asyncio.gather(*jobs)
-    plans = tuple(_finish(c, tallies[c.name]) for c in selected)
+    await _all_or_nothing(jobs)
+    plans = tuple(_finish(c, tallies[c.name], memberships[c.name].devices) for c in selected)
     _refuse_overlaps(plans)
     return plans
+
+
+async def _all_or_nothing(jobs: list[Coroutine[Any, Any, None]]) -> None:
+    """Run jobs concurrently; on the first error cancel the others and raise it."""
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 async def _scan(
@@ -104,7 +117,7 @@ async def _scan(
                     tally.changes[change.uid] = change
 
 
-def _finish(campaign: Campaign, tally: _Tally) -> RecordingPlan:
+def _finish(campaign: Campaign, tally: _Tally, devices: tuple[str, ...]) -> RecordingPlan:
     assert campaign.recordings is not None
     changes = tuple(sorted(tally.changes.values(), key=lambda c: (c.device or "", c.uid)))
     warnings: list[str] = []
@@ -136,6 +149,7 @@ def _finish(campaign: Campaign, tally: _Tally) -> RecordingPlan:
         warnings=tuple(warnings),
         rules=tuple(summaries),
         skipped_active=tally.skipped_active,
+        devices=devices,
     )
 
 

@@ -71,6 +71,10 @@ def render_recordings_text(plans: Iterable[RecordingPlan], *, color: bool) -> st
                      + _headline(plan))
         if plan.skipped_active:
             lines.append(f"  ({plan.skipped_active} still recording: left alone)")
+        if not plan.scanned:
+            where = ", ".join(plan.devices) if plan.devices else "no devices"
+            lines.append(f"  (no recordings of the campaign found on {where}; see "
+                         "spec.recordings.select to widen the selection)")
         for rule in plan.rules:
             if not rule.changed and not rule.deleted:
                 continue
