@@ -335,8 +335,8 @@ class ControlPlane:
         fields = self._collect(req, [operation.selection_set], root_type.name)
         names = tuple(nodes[0].name.value for nodes in fields.values())
         if any(n.startswith("__") and n != "__typename" for n in names):
-            result = graphql.execute(self.schema, document, operation_name=op_name,
-                                     variable_values=variables)
+            result = graphql.execute_sync(self.schema, document, operation_name=op_name,
+                                          variable_values=variables)
             body: dict[str, Any] = {"data": result.data}
             if result.errors:
                 body = _validation_error(result.errors[0], document).body()
@@ -526,7 +526,8 @@ class ControlPlane:
     def _field_def(self, type_name: str, field: str) -> GraphQLField:
         gtype = self.schema.type_map[type_name]
         assert isinstance(gtype, graphql.GraphQLObjectType)
-        return gtype.fields[field]
+        field_def: GraphQLField = gtype.fields[field]
+        return field_def
 
     def _render(self, req: _Request, table: Table, rows: list[Row],
                 nodes: list[FieldNode]) -> list[dict[str, Any]]:

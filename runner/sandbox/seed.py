@@ -10,6 +10,7 @@ import json
 import random
 import sqlite3
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
 from runner.sandbox.devices import fleet_time
@@ -87,7 +88,7 @@ def insert_recordings(conn: sqlite3.Connection, count: int, seed: int) -> None:
     _flush(conn, rows)
 
 
-def _flush(conn: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
+def _flush(conn: sqlite3.Connection, rows: Sequence[tuple[object, ...]]) -> None:
     conn.executemany(
         "INSERT INTO fleet_recording (uid, device, status, duration_seconds, size_bytes, "
         "topics, tags, started_at, ended_at, created_at, updated_at) "
