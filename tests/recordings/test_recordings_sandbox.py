@@ -272,7 +272,12 @@ async def test_persistent_errors_are_reported_per_recording(sandbox: Any) -> Non
                            max_attempts=3) as fleet:
         (plan,) = await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
         sandbox.faults(error_rate=1.0)
-        result = await apply_recordings([plan], fleet, allow_delete=False)
+        # The re-read before writing fails first: nothing is written, one error.
+        with pytest.raises(FleetError, match="GET /fleet/recordings/ failed: HTTP 500"):
+            await apply_recordings([plan], fleet, allow_delete=False)
+        assert patch_count(sandbox) == 0
+        # Without the re-read every PATCH fails on its own and is reported with its reason.
+        result = await apply_recordings([plan], fleet, allow_delete=False, check_drift=False)
         assert result.changed == 0 and [f.uid for f in result.failed] == ["a", "b"]
         reason = result.failed[0].reason
         assert reason.startswith("fleet API: PATCH /fleet/recordings/a/ failed: HTTP 500")
@@ -284,3 +289,22 @@ async def test_persistent_errors_are_reported_per_recording(sandbox: Any) -> Non
         (plan,) = await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
         result = await apply_recordings([plan], fleet, allow_delete=False)
         assert result.changed == 2 and result.failed == ()
+
+
+async def test_changed_since_plan_is_not_overwritten(sandbox: Any, fleet: FleetClient) -> None:
+    seed_recordings(sandbox.db_path, [rec("a"), rec("b"), rec("c")])
+    (plan,) = await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
+    assert len(plan.changes) == 3
+    # Between plan and apply someone tags `a` by hand and `b` gets the planned state already.
+    await fleet.update_recording("a", {"tags": ["manual"]})
+    await fleet.update_recording("b", {"tags": ["campaign:c1"]})
+    before = patch_count(sandbox)
+
+    result = await apply_recordings([plan], fleet, allow_delete=False)
+
+    assert result.changed == 1 and patch_count(sandbox) - before == 1  # only `c` is written
+    assert [f.uid for f in result.failed] == ["a"]
+    assert "changed on the fleet since the plan: tags are now [manual]" in result.failed[0].reason
+    assert remote(sandbox, "a") == ("completed", ["manual"])  # the hand-made tag survives
+    (again,) = await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
+    assert [(c.uid, c.after_tags) for c in again.changes] == [("a", ("manual", "campaign:c1"))]
