@@ -319,8 +319,15 @@ class FleetClient:
             else:
                 status = response.status_code
                 self.attempts[method, str(status)] += 1
-                if status < 400:
+                if status < 300:
                     return response
+                if status < 400:
+                    location = response.headers.get("location", "")
+                    where = (_safe_url(location) if urlsplit(location).scheme
+                             else location.split("?")[0] or "elsewhere")
+                    raise FleetError(self._message(method, path, f"HTTP {status} redirect to "
+                                     f"{where} (not followed: it would replay the API key); "
+                                     "set AVALA_BASE_URL to the final https:// API root"))
                 if status == 404 and gone_ok_after_retry and ambiguous:
                     return None
                 if status == 429:

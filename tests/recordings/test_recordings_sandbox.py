@@ -308,3 +308,20 @@ async def test_changed_since_plan_is_not_overwritten(sandbox: Any, fleet: FleetC
     assert remote(sandbox, "a") == ("completed", ["manual"])  # the hand-made tag survives
     (again,) = await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
     assert [(c.uid, c.after_tags) for c in again.changes] == [("a", ("manual", "campaign:c1"))]
+
+
+async def test_429_waits_for_retry_after(sandbox: Any) -> None:
+    seed_recordings(sandbox.db_path, [rec("a")])
+    waits: list[float] = []
+
+    async def recorded_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await asyncio.sleep(seconds)
+
+    sandbox.faults(rate_limit_per_s=1)
+    async with FleetClient(sandbox.fleet_url, sandbox.api_key, sleep=recorded_sleep) as fleet:
+        for _ in range(3):
+            assert (await fleet.get_recording("a"))["uid"] == "a"
+    # Every 429 was followed by a wait of the server's Retry-After (whole seconds, >= 1).
+    assert fleet.attempts["GET", "429"] == len(waits) >= 1
+    assert all(w >= 1 and float(w).is_integer() for w in waits)
