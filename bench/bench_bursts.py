@@ -220,11 +220,22 @@ def main() -> None:
     parser.add_argument("--drift-bursts", type=int, default=100)
     parser.add_argument("--hot-path-calls", type=int, default=400)
     parser.add_argument("--quick", action="store_true", help="20/10 bursts, 100 calls (smoke)")
+    parser.add_argument("--priority", type=int, default=0, metavar="N",
+                        help="raise this process's and the sandbox's CPU priority by N (nice -N;"
+                             " needs root): on a shared machine, keeps other jobs' CPU bursts "
+                             "out of the figures, for ours and the naive loop alike")
     args = parser.parse_args()
     if args.quick:
         args.bursts, args.drift_bursts, args.hot_path_calls = 20, 10, 100
     workdir = Path(tempfile.mkdtemp(prefix="bench-bursts-"))
     proc, url = serve(workdir)
+    if args.priority:
+        try:
+            for pid in (0, proc.pid):
+                os.setpriority(os.PRIO_PROCESS, pid, -args.priority)
+            print(f"priority: nice -{args.priority} for the bench and the sandbox")
+        except PermissionError:
+            print("priority: not allowed (needs root); measuring at normal priority")
     try:
         run(url, args)
     finally:

@@ -238,8 +238,9 @@ def _announce(run_: Any, output: str) -> None:
         parts.append(f"burst {plan.in_progress + 1} in progress (found Started): keeping its stop")
     if plan.skipped:
         parts.append(f"{len(plan.skipped)} skipped")
-    if run_.schedule.bursts:
-        parts.append(f"first at {_iso(run_.schedule.bursts[0].start)}")
+    first = next((s for s in plan.steps if s.action.value == "Started"), None)
+    if first is not None:
+        parts.append(f"next start {_iso(first.deadline)}")
     click.echo("; ".join(parts), err=True)
     for skip in plan.skipped:
         click.echo(f"{run_.schedule.session}: burst {skip.burst + 1} skipped: {skip.reason}",

@@ -73,10 +73,14 @@ def _campaign(campaigns: list[Campaign], name: str) -> Campaign:
 def _session(campaign: Campaign, wanted: str | None, now: dt.datetime) -> tuple[str, str]:
     """(name, id) of the session to switch, by the reconciler's naming and id rule."""
     from runner.compile import session_id, session_name
-    from runner.spec.windows import occurrences
+    from runner.spec.model import AbsoluteWindow
+    from runner.spec.windows import all_occurrences, occurrences
 
     horizon = dt.timedelta(days=366)
-    nearby = occurrences(campaign.window, now - horizon, now + horizon)
+    if isinstance(campaign.window, AbsoluteWindow):
+        nearby = all_occurrences(campaign.window)  # its one session, however far away
+    else:
+        nearby = occurrences(campaign.window, now - horizon, now + horizon)
     names = {session_name(campaign.name, o.key): o for o in nearby}
     if wanted is not None:
         if wanted == campaign.name:

@@ -130,6 +130,9 @@ class SessionStates:
         except ValueError as exc:
             raise TransitionError("control plane answered something that is not JSON",
                                   retryable=True) from exc
+        if not isinstance(payload, dict):
+            raise TransitionError("control plane answered JSON that is not an object",
+                                  retryable=True)
         errors = payload.get("errors")
         if errors:
             first = errors[0] if isinstance(errors[0], dict) else {}
