@@ -206,13 +206,15 @@ def parse_state(data: Mapping[str, Any], campaigns: tuple[str, ...]) -> Actual:
                 id=r["id"], camera_id=r["cameraId"],
                 model=(r.get("camera") or {}).get("model", "?"),
                 serial=(r.get("camera") or {}).get("serial", "?"),
-                streams=tuple(
-                    ActualStream(id=s["id"], columns={c: s[c] for c in STREAM_COLUMNS})
-                    for s in r.get("streams") or []
-                ),
+                streams=tuple(sorted(
+                    (ActualStream(id=s["id"], columns={c: s[c] for c in STREAM_COLUMNS})
+                     for s in r.get("streams") or []),
+                    key=lambda s: str(s.columns["type"]),
+                )),
             )
             for r in row.get("records") or []
         )
+        records = tuple(sorted(records, key=lambda r: (r.model, r.serial)))
         storage = row.get("storage") or {}
         sessions.append(ActualSession(
             id=row["id"], name=row["name"], campaign=campaign, key=key,

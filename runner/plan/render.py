@@ -49,8 +49,7 @@ def render_text(plan: Plan, *, color: bool = False, recordings_text: str = "") -
         lines.append(paint(action, f"  # session {session} will be {VERB[action]}")
                      + (f" ({head.reason})" if head is not None and head.action != "update"
                         else ""))
-        for change in changes:
-            lines.extend(_change_lines(change, paint))
+        lines.extend(_group_lines(changes, paint))
         lines.append("")
     notes = [c for c in plan.changes if c.action == "no-op" and not c.reason.startswith("up to")]
     if notes:
@@ -68,6 +67,22 @@ def render_text(plan: Plan, *, color: bool = False, recordings_text: str = "") -
         lines.append("")
     lines.append(_bold(summary_line(plan), color))
     return "\n".join(lines) + "\n"
+
+
+def _group_lines(changes: list[Change], paint: Callable[[str, str], str]) -> list[str]:
+    """A session's change lines; a stream change under an unchanged record gets that record
+    as a context line, so two cameras' `depth` streams are never ambiguous."""
+    out: list[str] = []
+    shown = {c.address for c in changes if c.kind == "record"}
+    context = None
+    for change in changes:
+        if change.kind == "stream":
+            record = change.address.rsplit("/", 1)[0]
+            if record not in shown and record != context:
+                out.append(f"        record {record.rsplit('/', 1)[-1]}")
+            context = record
+        out.extend(_change_lines(change, paint))
+    return out
 
 
 def _change_lines(change: Change, paint: Callable[[str, str], str]) -> list[str]:
@@ -154,11 +169,9 @@ def render_markdown(plan: Plan, *, recordings_markdown: str = "") -> str:
         lines.append("")
         lines.append("```diff")
         for changes in groups.values():
-            for change in changes:
-                for text in _change_lines(change, _painter(False)):
-                    stripped = text.lstrip()
-                    sign = {"+": "+", "-": "-", "~": "!"}.get(stripped[:1], " ")
-                    lines.append(f"{sign} {text[2:]}" if sign != " " else f"  {text[2:]}")
+            for text in _group_lines(changes, _painter(False)):
+                sign = {"+": "+", "-": "-", "~": "!"}.get(text.lstrip()[:1], " ")
+                lines.append(f"{sign} {text[2:]}")
         lines.append("```")
         lines.append("")
         lines.append("</details>")
