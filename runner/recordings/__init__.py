@@ -19,6 +19,7 @@ from runner.recordings.model import (
 from runner.recordings.plan import plan_recordings
 from runner.recordings.render import (
     progress_bar,
+    recordings_from_json,
     recordings_to_json,
     render_apply_summary,
     render_recordings_markdown,
@@ -40,6 +41,7 @@ __all__ = [
     "merge_tags",
     "plan_recordings",
     "progress_bar",
+    "recordings_from_json",
     "recordings_to_json",
     "render_apply_summary",
     "render_recordings_markdown",

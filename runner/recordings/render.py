@@ -6,7 +6,12 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from runner.recordings.model import RecordingApplyResult, RecordingChange, RecordingPlan
+from runner.recordings.model import (
+    RecordingApplyResult,
+    RecordingChange,
+    RecordingPlan,
+    RuleSummary,
+)
 
 _STYLES = {"add": "32", "change": "33", "delete": "31", "warn": "33", "bold": "1", "dim": "2"}
 
@@ -163,3 +168,41 @@ def progress_bar(total: int, *, enabled: bool) -> Iterator[Callable[[int, int], 
             bar.update(task, completed=done)
 
         yield advance
+
+
+def recordings_from_json(data: Any) -> tuple[RecordingPlan, ...]:
+    """Plans back from `recordings_to_json` output (a saved plan file); PlanError if malformed."""
+    from runner.errors import PlanError
+
+    def strings(value: Any, what: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise PlanError(f"saved plan: {what} must be a list of strings; make the plan again")
+        return tuple(value)
+
+    try:
+        plans = []
+        for section in data:
+            changes = tuple(
+                RecordingChange(
+                    uid=str(c["uid"]), device=c.get("device"),
+                    rules=strings(c.get("rules", []), f"recording {c['uid']} rules"),
+                    before_status=c["before"]["status"], after_status=c["after"]["status"],
+                    before_tags=strings(c["before"]["tags"], f"recording {c['uid']} tags"),
+                    after_tags=strings(c["after"]["tags"], f"recording {c['uid']} tags"),
+                    delete=c.get("action") == "delete",
+                )
+                for c in section["changes"]
+            )
+            plans.append(RecordingPlan(
+                campaign=str(section["campaign"]), changes=changes,
+                unchanged=int(section["unchanged"]), scanned=int(section["scanned"]),
+                warnings=strings(section.get("warnings", []), "warnings"),
+                rules=tuple(RuleSummary(str(r["name"]), int(r["changed"]), int(r["deleted"]),
+                                        strings(r.get("examples", []), "rule examples"))
+                            for r in section.get("rules", [])),
+                skipped_active=int(section.get("skipped_recording", 0)),
+            ))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PlanError(f"saved plan: the recordings section is malformed ({exc!r}); make the "
+                        "plan again") from None
+    return tuple(plans)

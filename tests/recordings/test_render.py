@@ -82,3 +82,16 @@ def test_progress_bar_only_on_a_terminal_and_past_the_threshold() -> None:
     with progress_bar(101, enabled=True) as progress:
         assert progress is not None
         progress(50, 101)
+
+
+def test_json_reads_back_into_the_same_plan() -> None:
+    import pytest
+
+    from runner.errors import PlanError
+    from runner.recordings import recordings_from_json
+
+    (back,) = recordings_from_json(json.loads(json.dumps(recordings_to_json([PLAN]))))
+    assert back.changes == PLAN.changes and back.rules == PLAN.rules
+    assert (back.unchanged, back.scanned, back.skipped_active) == (10, 15, 2)
+    with pytest.raises(PlanError, match="malformed"):
+        recordings_from_json([{"campaign": "c1", "changes": [{"uid": "x"}]}])
