@@ -258,14 +258,19 @@ def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | Non
             return _json(HasuraError("Error in $: Failed reading: not a valid json value",
                                      "parse-failed").body())
         sb.tick()
-        outcome = sb.control_plane.execute(payload)
-        if outcome.is_mutation:
-            sb.stats.graphql_mutations += 1
-        for name in outcome.root_fields:
-            sb.stats.root_fields[name] = sb.stats.root_fields.get(name, 0) + 1
-        if outcome.wrote and "errors" not in outcome.body:
-            drop_after_commit(request)
-        return _json(outcome.body)
+        # Hasura also takes a JSON array of requests (a batch), each run on its own.
+        batch = payload if isinstance(payload, list) else [payload]
+        bodies = []
+        for item in batch:
+            outcome = sb.control_plane.execute(item)
+            if outcome.is_mutation:
+                sb.stats.graphql_mutations += 1
+            for name in outcome.root_fields:
+                sb.stats.root_fields[name] = sb.stats.root_fields.get(name, 0) + 1
+            if outcome.wrote and "errors" not in outcome.body:
+                drop_after_commit(request)
+            bodies.append(outcome.body)
+        return _json(bodies if isinstance(payload, list) else bodies[0])
 
     async def fleet_endpoint(request: Request) -> Response:
         if request.headers.get("x-avala-api-key") is None and sb.api_key is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.sandbox.helpers import STREAM, camera_ids, data, error, gql, new_session
@@ -56,8 +57,6 @@ def test_enum_variables_are_strings_naming_a_value(sandbox: Any) -> None:
 
 def test_syntax_error_and_bad_bodies(sandbox: Any) -> None:
     assert error(sandbox, "{ cameras { id ")["extensions"]["code"] == "validation-failed"
-    import httpx
-
     headers = {"x-hasura-admin-secret": sandbox.admin_secret}
     r = httpx.post(sandbox.graphql_url, content=b"{not json", headers=headers)
     assert r.status_code == 200 and r.json()["errors"][0]["extensions"]["code"] == "parse-failed"
@@ -75,8 +74,6 @@ def test_bad_uuid_and_timestamp_values_are_data_exceptions(sandbox: Any) -> None
 
 @pytest.mark.parametrize("secret", [None, "wrong"])
 def test_admin_secret_required(sandbox: Any, secret: str | None) -> None:
-    import httpx
-
     headers = {} if secret is None else {"x-hasura-admin-secret": secret}
     body = httpx.post(sandbox.graphql_url, json={"query": "{ cameras { id } }"},
                       headers=headers).json()
@@ -312,3 +309,16 @@ def test_timestamps_round_trip_without_offset(sandbox: Any) -> None:
     found = data(sandbox, '{ recordingSessions(where: {startDate: {_gte: "2026-12-01T08:00:00.1"}})'
                           " { id } }")["recordingSessions"]
     assert found == [{"id": sid}]
+
+
+def test_batched_requests_answer_in_order(sandbox: Any) -> None:
+    response = httpx.post(sandbox.graphql_url, json=[
+        {"query": "{ camerasAggregate { aggregate { count } } }"},
+        {"query": "{ nope }"},
+        {"query": 'query($s: String!) { cameras(where: {serial: {_eq: $s}}) { model } }',
+         "variables": {"s": "v4l2-lab-cam-01"}},
+    ], headers={"x-hasura-admin-secret": sandbox.admin_secret})
+    first, second, third = response.json()
+    assert first == {"data": {"camerasAggregate": {"aggregate": {"count": 6}}}}
+    assert second["errors"][0]["extensions"]["code"] == "validation-failed"
+    assert third == {"data": {"cameras": [{"model": "V4L2CAMERA"}]}}
