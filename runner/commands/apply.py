@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -103,9 +104,9 @@ async def _apply(
             check_deletions(fleet_plans, allow_delete=False)
         confirm("Apply these changes?", auto_approve)
         result = await apply_plan(cp, plan, lock_timeout=lock_timeout)
-    _report(result.plan, result.conflicts)
+    _report(result.plan, result.conflicts, output)
     if fleet_plans:
-        await _apply_fleet(backends, fleet_plans, allow_delete)
+        await _apply_fleet(backends, fleet_plans, allow_delete, output)
     return 0
 
 
@@ -128,18 +129,22 @@ async def _apply_saved(path: Path, backends: Backends, auto_approve: bool,
             return 0
         confirm("Apply this saved plan?", auto_approve)
         result = await apply_plan(cp, plan, lock_timeout=lock_timeout, replan=False)
-    _report(result.plan, result.conflicts)
+    _report(result.plan, result.conflicts, output)
     return 0
 
 
-def _report(plan: Plan, conflicts: int) -> None:
+def _report(plan: Plan, conflicts: int, output: str) -> None:
     add, change, destroy = plan.counts()
     note = f" (after {conflicts} concurrent update(s) re-planned)" if conflicts else ""
     message = f"Apply complete! Objects: {add} added, {change} changed, {destroy} destroyed.{note}"
-    click.echo(click.style(message, fg="green") if use_color() else message)
+    # With -o json/markdown stdout holds exactly the document; the outcome goes to stderr.
+    to_stderr = output != "text"
+    colour = use_color(sys.stderr if to_stderr else sys.stdout)
+    click.echo(click.style(message, fg="green") if colour else message, err=to_stderr)
 
 
-async def _apply_fleet(backends: Backends, plans: tuple[Any, ...], allow_delete: bool) -> None:
+async def _apply_fleet(backends: Backends, plans: tuple[Any, ...], allow_delete: bool,
+                       output: str) -> None:
     from runner.recordings import apply_recordings, render_apply_summary
 
     fleet = backends.fleet()
@@ -147,7 +152,9 @@ async def _apply_fleet(backends: Backends, plans: tuple[Any, ...], allow_delete:
         return
     async with fleet:
         result = await apply_recordings(plans, fleet, allow_delete=allow_delete)
-    click.echo(render_apply_summary(result, color=use_color()))
+    to_stderr = output != "text"
+    click.echo(render_apply_summary(result, color=use_color(sys.stderr if to_stderr
+                                                            else sys.stdout)), err=to_stderr)
     if not result.ok:
         raise PlanError(f"{len(result.failed)} recording change(s) failed; re-run apply to "
                         "retry them (the control plane part is done)")

@@ -182,3 +182,11 @@ def test_empty_desired_set_is_refused_without_allow_empty(sandbox: Any, tmp_path
     allowed = run(["apply", "empty", "--auto-approve", "--allow-empty"], tmp_path, sandbox.env)
     assert allowed.returncode == 0, allowed.stderr
     assert sandbox.stats()["graphql"]["mutations"] == 0
+
+
+def test_apply_with_json_output_keeps_stdout_one_document(sandbox: Any, workdir: Path) -> None:
+    result = run(["apply", "c.yaml", "--auto-approve", "-o", "json", "--now", NOW.isoformat()],
+                 workdir, sandbox.env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["summary"]["add"] == 3
+    assert "Apply complete!" in result.stderr
