@@ -12,7 +12,7 @@ import os
 import secrets
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,7 +37,7 @@ class Backends:
     label: str  # where we talk to, safe to print
     state_dir: Path
     fleet_url: str | None = None
-    fleet_key: str | None = None
+    fleet_key: str | None = field(default=None, repr=False)
 
     def control_plane(self, *, timeout: float | None = None) -> ControlPlane:
         """A control-plane client (use with `async with`)."""

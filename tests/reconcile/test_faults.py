@@ -160,3 +160,18 @@ def _start(sandbox, session_id: str) -> None:
     graphql(sandbox, 'mutation($id: uuid!) { updateRecordingSession(pk_columns: {id: $id}, '
                      '_set: {state: Started}) { id } }', {"id": session_id})
 
+
+
+def test_four_concurrent_cli_applies_of_one_campaign_leave_one_set(sandbox, tmp_path: Path) -> None:
+    env = {**os.environ, **sandbox.env}
+    env.pop("CI", None)
+    (tmp_path / "c.yaml").write_text(CAMPAIGN_YAML.format(bitrate=2_000_000))
+    sandbox.faults(latency_ms=10)
+    args = ["apply", "--auto-approve", "--horizon", "10d", "--now", NOW.isoformat(), "c.yaml"]
+    procs = [_cli(args, env, tmp_path) for _ in range(4)]
+    errors = [p.communicate(timeout=120)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    data = rows(sandbox)
+    assert len(data["recordingSessions"]) == 10 and len(data["records"]) == 20
+    assert len(data["streams"]) == 20
+    assert_no_duplicates_or_orphans(sandbox)
