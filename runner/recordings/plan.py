@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from runner.errors import PlanError
+from runner.errors import FleetError, PlanError
 from runner.recordings.model import (
     ACTIVE_STATUS,
     KNOWN_STATUSES,
@@ -35,6 +35,8 @@ class FleetReader(Protocol):
     def recording_pages(
         self, *, device: str | None = None, status: str | None = None
     ) -> AsyncIterator[list[dict[str, Any]]]: ...
+
+    async def list_devices(self) -> list[dict[str, Any]]: ...
 
 
 @dataclass
@@ -72,8 +74,16 @@ async def plan_recordings(
             for status in membership.statuses:
                 jobs.append(_scan(fleet, gate, device, status, membership,
                                   campaign.recordings.rules, now, tallies[campaign.name]))
-    await _all_or_nothing(jobs)
-    plans = tuple(_finish(c, tallies[c.name], memberships[c.name].devices) for c in selected)
+    known = asyncio.ensure_future(_known_devices(fleet)) if jobs else None
+    try:
+        await _all_or_nothing(jobs)
+        devices = await known if known is not None else None
+    finally:
+        if known is not None and not known.done():
+            known.cancel()
+            await asyncio.gather(known, return_exceptions=True)
+    plans = tuple(_finish(c, tallies[c.name], memberships[c.name].devices, devices)
+                  for c in selected)
     _refuse_overlaps(plans)
     return plans
 
@@ -117,10 +127,29 @@ async def _scan(
                     tally.changes[change.uid] = change
 
 
-def _finish(campaign: Campaign, tally: _Tally, devices: tuple[str, ...]) -> RecordingPlan:
+async def _known_devices(fleet: FleetReader) -> frozenset[str] | None:
+    """Device uids the fleet knows, or None if the list cannot be read (the check is a hint)."""
+    try:
+        return frozenset(str(d.get("uid")) for d in await fleet.list_devices())
+    except FleetError:
+        return None
+
+
+def _finish(
+    campaign: Campaign,
+    tally: _Tally,
+    devices: tuple[str, ...],
+    known: frozenset[str] | None,
+) -> RecordingPlan:
     assert campaign.recordings is not None
     changes = tuple(sorted(tally.changes.values(), key=lambda c: (c.device or "", c.uid)))
     warnings: list[str] = []
+    if known is not None:
+        for device in devices:
+            if device not in known:
+                warnings.append(f"campaign {campaign.name}: fleet device {device!r} is not known "
+                                "to the fleet API; check the camera's `device` or "
+                                "spec.recordings.select.devices")
     for status, count in sorted(tally.unknown_statuses.items()):
         warnings.append(
             f"campaign {campaign.name}: {count} recording(s) have status {status!r}, not one of "

@@ -172,11 +172,13 @@ async def test_selector_devices_status_tags_and_windows(sandbox: Any, fleet: Fle
             started=dt.datetime(2020, 1, 1, tzinfo=UTC)),
         rec("vehicle-good", device="dev_vehicle_001", tags=("good",)),
     ])
-    selector = RecordingSelector(devices=("dev_lab_001",), status=("completed",),
+    selector = RecordingSelector(devices=("dev_lab_001", "dev_nope"), status=("completed",),
                                  tags_all=("good",), within_windows=False)
     (plan,) = await plan_recordings(
         [campaign("c1", (rule("mark", add=("x",)),), selector=selector)], fleet, now=NOW)
     assert sorted(c.uid for c in plan.changes) == ["lab-good", "lab-old"]
+    assert plan.warnings == ("campaign c1: fleet device 'dev_nope' is not known to the fleet "
+                             "API; check the camera's `device` or spec.recordings.select.devices",)
 
 
 async def test_recurring_windows_select_by_occurrence(sandbox: Any, fleet: FleetClient) -> None:
