@@ -88,6 +88,7 @@ class ResumePlan:
     skipped: tuple[Skip, ...]
     done: tuple[int, ...]  # bursts already recorded by an earlier run
     in_progress: int | None  # burst found Started that this run only has to stop
+    started_before: tuple[int, ...] = ()  # every burst an earlier run started (never again)
 
 
 def choose_anchor(
@@ -179,6 +180,7 @@ def resume_plan(
         if burst.start <= now:  # the burst that is recording right now
             if session_started:
                 in_progress = burst.index
+                started.add(burst.index)
                 steps.append(Step(Action.STOP, burst.index, burst.stop))
             elif burst.index in started:
                 skipped.append(Skip(burst.index, "interrupted earlier; not started twice"))
@@ -194,7 +196,8 @@ def resume_plan(
             continue
         steps.append(Step(Action.START, burst.index, burst.start))
         steps.append(Step(Action.STOP, burst.index, burst.stop))
-    return ResumePlan(tuple(steps), tuple(skipped), tuple(done), in_progress)
+    return ResumePlan(tuple(steps), tuple(skipped), tuple(done), in_progress,
+                      tuple(sorted(started)))
 
 
 def next_burst_start(schedule: BurstSchedule, now: dt.datetime) -> dt.datetime | None:

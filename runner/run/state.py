@@ -153,7 +153,8 @@ def _session_entry(run: SessionRun, pattern: BurstPattern) -> dict[str, Any]:
         "anchor": schedule.anchor.isoformat(),
         "pattern": list(pattern_key(pattern)),
         "bursts": len(schedule.bursts),
-        "started": sorted(set(run.plan.done)),
+        # Carried over so a later restart still knows which bursts must not start again.
+        "started": sorted(set(run.plan.started_before) | set(run.plan.done)),
         "skipped": [],
         "lateness": None,
     }

@@ -90,6 +90,14 @@ def test_started_mid_burst_keeps_its_stop_deadline_and_never_restarts_it() -> No
     assert [(s.action, s.burst) for s in plan.steps] == [
         (Action.STOP, 1), (Action.START, 2), (Action.STOP, 2)]
     assert plan.steps[0].deadline == T0 + 25 * S
+    assert plan.started_before == (0, 1)
+
+
+def test_interrupted_bursts_stay_marked_started_across_restarts() -> None:
+    schedule = build_schedule("c", pattern(count=3), window(), T0)
+    # Run 2 found burst 1 interrupted; what it hands on still says burst 1 was started.
+    plan = resume_plan(schedule, T0 + 16 * S, session_started=False, started_bursts={0, 1})
+    assert plan.started_before == (0, 1) and plan.done == (0,)
 
 
 def test_standby_mid_burst_that_was_started_is_not_started_again() -> None:
