@@ -165,8 +165,8 @@ def _hasura_message(message: str) -> str:
         return f"field '{m[1]}' not found in type: '{m[2]}'"
     m = re.search(r"Value '?\"?([^'\"]*)'?\"? does not exist in '(\w+)' enum", message)
     if m:
-        values = ", ".join(f"'{v}'" for v in sorted(ENUMS.get(m[2], ())))
-        return f'expected one of the values [{values}] for type "{m[2]}", but found "{m[1]}"'
+        values = ", ".join(f"'{v}'" for v in ENUMS.get(m[2], ()))
+        return f"expected one of the values [{values}] for type '{m[2]}', but found '{m[1]}'"
     m = re.search(r"Enum '(\w+)' cannot represent non-enum value: (.*)", message)
     if m:
         return f'expected an enum value for type "{m[1]}", but found {m[2].rstrip(".")}'
@@ -218,6 +218,9 @@ def _path_of(err: GraphQLError, document: DocumentNode | None) -> str:
             if isinstance(node, FieldNode):
                 here = [*trail, f"selectionSet.{node.name.value}"]
                 best = here
+                for arg in node.arguments or ():
+                    if arg.loc is not None and arg.loc.start <= start < arg.loc.end:
+                        best = [*here, f"args.{arg.name.value}", *_value_path(arg.value, start)]
                 walk(node.selection_set, here)
             elif isinstance(node, InlineFragmentNode):
                 walk(node.selection_set, trail)
@@ -225,7 +228,22 @@ def _path_of(err: GraphQLError, document: DocumentNode | None) -> str:
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
             walk(definition.selection_set, [])
-    return ".".join(["$", *best])
+    return ".".join(["$", *best]).replace(".[", "[")
+
+
+def _value_path(value: Any, start: int) -> list[str]:
+    """Path inside an argument value down to the node starting at `start`:
+    `objects[0].uuid` style, as Hasura prints it."""
+    if isinstance(value, graphql.ObjectValueNode):
+        for f in value.fields:
+            if f.loc is not None and f.loc.start <= start < f.loc.end:
+                return [f.name.value, *_value_path(f.value, start)]
+    if isinstance(value, graphql.ListValueNode):
+        for i, item in enumerate(value.values):
+            if item.loc is not None and item.loc.start <= start < item.loc.end:
+                rest = _value_path(item, start)
+                return [f"[{i}]", *rest]
+    return []
 
 
 # --- the executor ---------------------------------------------------------------------------
