@@ -654,10 +654,12 @@ class ControlPlane:
                 parts.append(f"{column} {'NOT ' if op == '_nin' else ''}IN ({marks})")
                 params.extend(_convert(col_type, v) for v in value)
             elif op in ("_like", "_nlike"):
-                parts.append(f"{column} {'NOT ' if op == '_nlike' else ''}LIKE ?")
+                # Postgres LIKE escapes with a backslash by default; SQLite only if told.
+                parts.append(f"{column} {'NOT ' if op == '_nlike' else ''}LIKE ? ESCAPE '\\'")
                 params.append(value)
             elif op in ("_ilike", "_nilike"):
-                parts.append(f"lower({column}) {'NOT ' if op == '_nilike' else ''}LIKE lower(?)")
+                parts.append(f"lower({column}) {'NOT ' if op == '_nilike' else ''}LIKE lower(?) "
+                             "ESCAPE '\\'")
                 params.append(value)
         return "(" + " AND ".join(parts) + ")" if parts else "1"
 
