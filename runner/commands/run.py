@@ -13,11 +13,17 @@ from typing import Any
 import click
 
 from runner.commands._backend import backend_options
-from runner.errors import SpecError, UsageError
+from runner.errors import CampaignError, SpecError, UsageError
 from runner.run.client import Endpoint, SessionStates
 from runner.run.driver import RunEvent, RunResult, SystemClock, drive
 from runner.run.prepare import BurstTarget, burst_targets, fresh_schedule, session_runs
-from runner.run.state import RunJournal, load_run_state, run_state_path, saved_sessions
+from runner.run.state import (
+    RunJournal,
+    load_run_state,
+    run_state_path,
+    running_elsewhere,
+    saved_sessions,
+)
 from runner.spec.model import Campaign
 
 SIGNAL_EXIT: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + signal
@@ -125,6 +131,7 @@ async def _drive(wiring: Wiring, targets: list[BurstTarget], max_lateness: dt.ti
         loop.add_signal_handler(signum, on_signal, signum)
     try:
         clock = SystemClock()
+        _refuse_second_runner(wiring.state_dir, targets)
         if not stop.is_set():
             note = await wiring.apply(targets, clock.now())
             if note:
@@ -166,6 +173,16 @@ async def _drive(wiring: Wiring, targets: list[BurstTarget], max_lateness: dt.ti
     finally:
         for signum in SIGNAL_EXIT:
             loop.remove_signal_handler(signum)
+
+
+def _refuse_second_runner(state_dir: Path, targets: list[BurstTarget]) -> None:
+    for target in targets:
+        path = run_state_path(state_dir, target.campaign.name)
+        owner = running_elsewhere(load_run_state(path))
+        if owner is not None:
+            raise CampaignError(
+                f"campaign {target.campaign.name!r} is already being run by process {owner} "
+                f"({path}); stop that run first: two runners would fight over the session")
 
 
 def _load(paths: Sequence[str], now: dt.datetime) -> list[Campaign]:

@@ -150,6 +150,27 @@ def test_sigterm_mid_burst_leaves_standby_and_restart_never_double_starts(
     assert session_state(sandbox, sid) == "Standby"
 
 
+def test_second_runner_is_refused_and_stop_on_exit_leaves_stopped(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    now = dt.datetime.now(UTC)
+    name = "bursts-single"
+    path = burst_campaign(tmp_path / "bursts.yaml", name, count=1, record="60s", pause="1s",
+                          now=now)
+    sid = session_id(name, "")
+    first = campaign_cli(sandbox, tmp_path, "run", str(path), "--stop-on-exit")
+    poll(lambda: started_bursts(tmp_path, name) == [0], "the burst to start")
+
+    code, _, err = finish(campaign_cli(sandbox, tmp_path, "run", str(path)))
+    assert code == 1 and f"already being run by process {first.pid}" in err
+    assert session_state(sandbox, sid) == "Started"  # the refused runner touched nothing
+
+    first.send_signal(signal.SIGINT)
+    code, _, err = finish(first)
+    assert code == 130 and "interrupted: sessions set back to Stopped" in err
+    assert session_state(sandbox, sid) == "Stopped"
+
+
 def test_restart_after_a_crash_keeps_the_running_bursts_stop_deadline(
     sandbox: Any, tmp_path: Path
 ) -> None:
