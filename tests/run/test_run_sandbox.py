@@ -176,7 +176,8 @@ def test_restart_after_a_crash_keeps_the_running_bursts_stop_deadline(
 ) -> None:
     now = dt.datetime.now(UTC)
     name = "bursts-crash"
-    path = burst_campaign(tmp_path / "bursts.yaml", name, count=2, record="3s", pause="0.5s",
+    # Long enough for the restart (process start + apply) to land inside burst 1.
+    path = burst_campaign(tmp_path / "bursts.yaml", name, count=2, record="5s", pause="0.5s",
                           now=now)
     sid = session_id(name, "")  # `campaign run` applies the campaign, creating it
     before = {r["uid"] for r in fleet_recordings(sandbox)}
@@ -198,7 +199,7 @@ def test_restart_after_a_crash_keeps_the_running_bursts_stop_deadline(
     recordings = new_recordings(sandbox, before)
     assert [r["status"] for r in recordings] == ["completed"] * 2
     # The first burst was stopped on schedule, not cut short or stretched by the restart.
-    assert recordings[0]["duration_seconds"] == pytest.approx(3.0, abs=0.3)
+    assert recordings[0]["duration_seconds"] == pytest.approx(5.0, abs=0.3)
 
 
 def test_trigger_start_and_stop_are_idempotent(sandbox: Any, tmp_path: Path) -> None:
