@@ -7,6 +7,7 @@ needs an active session restarted is marked and blocks apply unless `allow_resta
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -155,13 +156,21 @@ class _Builder:
             target = want.state
         if (target is not None and target != have.state) or restart:
             state_to = target or want.state
-            changes.append(Change(
-                action="update", kind="session", address=want.name, id=want.id,
-                session=want.name, before={"state": have.state}, after={"state": state_to},
-                reason=("restart: stopped for the change, then re-armed" if restart
-                        else f"state {have.state} -> {state_to} (trigger)"),
-                restart=restart,
-            ))
+            why = ("restart: stopped for the change, then re-armed" if restart
+                   else f"state {have.state} -> {state_to} (trigger)")
+            if changes:  # one session, one change: fold the transition into the update
+                first = changes[0]
+                changes[0] = dataclasses.replace(
+                    first, reason=f"{first.reason}; {why}",
+                    before={**(first.before or {}), "state": have.state},
+                    after={**(first.after or {}), "state": state_to},
+                )
+            else:
+                changes.append(Change(
+                    action="update", kind="session", address=want.name, id=want.id,
+                    session=want.name, before={"state": have.state}, after={"state": state_to},
+                    reason=why, restart=restart,
+                ))
             self.transitions.append((want.id, state_to))
         if changed or record_changes:
             self.upserts.append(self._insert_object(want, want.state))

@@ -168,3 +168,15 @@ def test_json_and_markdown() -> None:
     assert "| `+` | `lab` |" in md and "```diff" in md
     coloured = render_text(plan, color=True)
     assert "\x1b[32m" in coloured and "\x1b[" not in render_text(plan)
+
+
+def test_config_change_and_state_drift_are_one_session_update() -> None:
+    desired = compile_campaigns([campaign()], NOW)
+    stopped = actual_from(desired.sessions, state="Stopped")  # before its window: drift
+    streaming = compile_campaigns([campaign(mode="Streaming")], NOW)
+    plan = plan_changes(streaming, stopped, NOW)
+    assert plan.counts() == (0, 1, 0)
+    (change,) = plan.effective
+    assert change.before == {"mode": "Storage", "state": "Stopped"}
+    assert change.after == {"mode": "Streaming", "state": "Scheduled"}
+    assert plan.writes.transitions == ((desired.sessions[0].id, "Scheduled"),)
