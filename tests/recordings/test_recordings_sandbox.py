@@ -232,40 +232,49 @@ async def test_bad_key_is_one_line_without_the_key(sandbox: Any) -> None:
 
 
 async def test_faults_every_intended_change_is_made_exactly_once(sandbox: Any) -> None:
-    rows = [rec(f"f-{i:03d}", ended_days_ago=120 if i % 2 else 10, tags=("x",) if i % 5 else ())
+    # 120 recordings: 100 to update, 20 too short (to delete).
+    rows = [rec(f"f-{i:03d}", ended_days_ago=120 if i % 2 else 10, tags=("x",) if i % 5 else (),
+                duration=2 if i % 6 == 0 else 60)
             for i in range(120)]
     seed_recordings(sandbox.db_path, rows)
-    campaigns = [campaign("c1", RULES)]
+    campaigns = [campaign("c1", (*RULES, rule("drop-short", when=RuleCondition(
+        duration_seconds=_max(5)), delete=True)))]
     # 10% injected 5xx, 5% of writes dropped after commit, and a rate limit low enough for
-    # 429s (120 PATCH, 16 in flight, cannot fit in 40 a second); backoff is shortened and
+    # 429s (120 writes, 16 in flight, cannot fit in 40 a second); backoff is shortened and
     # Retry-After capped so the test stays quick.
     sandbox.faults(error_rate=0.1, timeout_after_commit_rate=0.05, rate_limit_per_s=40, seed=3)
     async with FleetClient(sandbox.fleet_url, sandbox.api_key, backoff_base=0.005,
                            retry_after_max=1.0, max_attempts=10) as fleet:
         (plan,) = await plan_recordings(campaigns, fleet, now=NOW)
-        assert plan.scanned == 120 and len(plan.changes) == 120
+        assert plan.scanned == 120 and (len(plan.updates), len(plan.deletions)) == (100, 20)
         seen: list[int] = []
-        result = await apply_recordings([plan], fleet, allow_delete=False,
+        result = await apply_recordings([plan], fleet, allow_delete=True,
                                         progress=lambda done, total: seen.append(done))
-        assert result.failed == () and result.changed == 120
+        assert result.failed == () and (result.changed, result.deleted) == (100, 20)
         assert seen == list(range(1, 121))
 
-        injected = sandbox.stats()["faults"]
+        stats = sandbox.stats()
+        injected = stats["faults"]
         assert injected.get("error", 0) > 0 and injected.get("rate_limited", 0) > 0
         assert injected.get("timeout_after_commit", 0) > 0
-        # Injected 5xx and 429 answers come before the sandbox does anything, so the PATCHes
-        # that committed are the ones it received minus those the client saw refused: one
-        # per intended change, none repeated after a dropped (but committed) response.
-        refused = sum(n for (method, status), n in fleet.attempts.items()
-                      if method == "PATCH" and status in ("429", "500", "502", "503", "504"))
-        assert patch_count(sandbox) - refused == 120
+        # Injected 5xx and 429 answers come before the sandbox does anything, so the writes
+        # that committed are the ones it received minus those the client saw refused (and,
+        # for DELETE, minus 404s: a re-sent delete of an already deleted recording): one per
+        # intended change, none repeated after a dropped (but committed) response.
+        def refused(method: str, *statuses: str) -> int:
+            return sum(n for (m, status), n in fleet.attempts.items()
+                       if m == method and status in statuses)
+
+        errors = ("429", "500", "502", "503", "504")
+        assert stats["fleet"]["by_method"]["PATCH"] - refused("PATCH", *errors) == 100
+        assert stats["fleet"]["by_method"]["DELETE"] - refused("DELETE", *errors, "404") == 20
 
     sandbox.reset()  # faults off
     async with FleetClient(sandbox.fleet_url, sandbox.api_key) as fleet:
         (again,) = await plan_recordings(campaigns, fleet, now=NOW)
-    assert again.changes == () and again.unchanged == 120
+    assert again.changes == () and again.scanned == again.unchanged == 100
     assert remote(sandbox, "f-001") == ("archived", ["x", "campaign:c1", "auto-archived", "cold"])
-    assert remote(sandbox, "f-000") == ("completed", ["campaign:c1"])
+    assert remote(sandbox, "f-002") == ("completed", ["x", "campaign:c1"])
 
 
 async def test_persistent_errors_are_reported_per_recording(sandbox: Any) -> None:
