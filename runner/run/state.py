@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from runner.errors import CampaignError
 from runner.run.driver import RunEvent, RunResult, SessionRun
 from runner.run.schedule import build_schedule, choose_anchor, next_burst_start
 from runner.spec.model import BurstPattern, Campaign, Occurrence, Trigger
@@ -134,12 +135,18 @@ class RunJournal:
         self.write()
 
     def write(self) -> None:
-        """Atomically replace the state file."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(self.state, handle, indent=1)
-        os.replace(tmp, self.path)
+        """Atomically replace the state file (CampaignError if it cannot be written: a run
+        that cannot record its progress could not resume safely)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(self.state, handle, indent=1)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            raise CampaignError(f"cannot write the run state {self.path}: "
+                                f"{exc.strerror or exc}; check the directory's permissions "
+                                "and free space") from exc
 
 
 def _session_entry(run: SessionRun, pattern: BurstPattern) -> dict[str, Any]:
