@@ -239,10 +239,10 @@ async def test_faults_every_intended_change_is_made_exactly_once(sandbox: Any) -
     seed_recordings(sandbox.db_path, rows)
     campaigns = [campaign("c1", (*RULES, rule("drop-short", when=RuleCondition(
         duration_seconds=_max(5)), delete=True)))]
-    # 10% injected 5xx, 5% of writes dropped after commit, and a rate limit low enough for
+    # 10% injected 5xx, 10% of writes dropped after commit, and a rate limit low enough for
     # 429s (120 writes, 16 in flight, cannot fit in 40 a second); backoff is shortened and
     # Retry-After capped so the test stays quick.
-    sandbox.faults(error_rate=0.1, timeout_after_commit_rate=0.05, rate_limit_per_s=40, seed=3)
+    sandbox.faults(error_rate=0.1, timeout_after_commit_rate=0.1, rate_limit_per_s=40, seed=3)
     async with FleetClient(sandbox.fleet_url, sandbox.api_key, backoff_base=0.005,
                            retry_after_max=1.0, max_attempts=10) as fleet:
         (plan,) = await plan_recordings(campaigns, fleet, now=NOW)
