@@ -194,3 +194,26 @@ async def test_plans_past_the_size_bound_are_chunked_and_still_converge(
     assert len(rows(sandbox)["recordingSessions"]) == 10
     assert (await plan_for(sandbox, [c], NOW)).writes.empty()
     assert_no_duplicates_or_orphans(sandbox)
+
+
+async def test_lost_compare_and_set_replans_or_fails_as_asked(sandbox) -> None:
+    from runner.apply import apply_plan, make_plan
+    from runner.errors import LockError
+
+    mine = campaign(cameras=(camera(streams=(stream("color", bitrate=1_000_000),)),))
+    theirs = campaign(cameras=(camera(streams=(stream("color", bitrate=2_000_000),)),))
+    await converge(sandbox, [mine], NOW)
+    desired = compile_campaigns([theirs], NOW)
+    async with control_plane(sandbox) as cp:
+        stale = await make_plan(cp, desired, NOW, PlanOptions())
+        # Another apply commits between our read and our write.
+        other = compile_campaigns([campaign()], NOW)
+        await apply_plan(cp, await make_plan(cp, other, NOW, PlanOptions()))
+        with pytest.raises(PlanError, match="stale"):
+            await apply_plan(cp, stale, replan=False)
+        with pytest.raises(LockError, match="--lock-timeout"):
+            await apply_plan(cp, stale, lock_timeout=0)
+        result = await apply_plan(cp, stale, lock_timeout=30)  # re-plans, then wins
+        assert result.conflicts == 1
+    assert {s["bitrate"] for s in rows(sandbox)["streams"]} == {2_000_000}
+    assert_no_duplicates_or_orphans(sandbox)

@@ -190,3 +190,14 @@ def test_apply_with_json_output_keeps_stdout_one_document(sandbox: Any, workdir:
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["summary"]["add"] == 3
     assert "Apply complete!" in result.stderr
+
+
+def test_status_json_shows_states_and_next_transitions(sandbox: Any, workdir: Path) -> None:
+    now = ["--now", NOW.isoformat()]
+    assert run(["apply", "c.yaml", "--auto-approve", *now], workdir, sandbox.env).returncode == 0
+    result = run(["status", "c.yaml", "-o", "json", *now], workdir, sandbox.env)
+    assert result.returncode == 0, result.stderr
+    (entry,) = json.loads(result.stdout)["campaigns"]
+    (session,) = entry["sessions"]
+    assert session["name"] == "demo" and session["state"] == "Scheduled"
+    assert session["next"] == "starts 2026-12-01T07:00:00+00:00" and session["declared"]
