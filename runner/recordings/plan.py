@@ -22,7 +22,7 @@ from runner.recordings.model import (
     RecordingPlan,
     RuleSummary,
 )
-from runner.recordings.rules import change_for
+from runner.recordings.rules import change_from, evaluate
 from runner.recordings.select import Membership, membership_for
 from runner.spec.model import Campaign, RecordingRule
 
@@ -47,6 +47,7 @@ class _Tally:
     scanned: int = 0
     skipped_active: int = 0
     unknown_statuses: Counter[str] = field(default_factory=Counter)
+    unsettled: list[str] = field(default_factory=list)  # uids whose rules never settle
 
 
 async def plan_recordings(
@@ -122,7 +123,10 @@ async def _scan(
                     continue
                 if recording.status is not None and recording.status not in KNOWN_STATUSES:
                     tally.unknown_statuses[recording.status] += 1
-                change = change_for(recording, rules, now)
+                outcome = evaluate(recording, rules, now)
+                if not outcome.settled:
+                    tally.unsettled.append(recording.uid)
+                change = change_from(recording, outcome)
                 if change is not None:
                     tally.changes[change.uid] = change
 
@@ -154,6 +158,13 @@ def _finish(
         warnings.append(
             f"campaign {campaign.name}: {count} recording(s) have status {status!r}, not one of "
             f"{', '.join(sorted(KNOWN_STATUSES))}; rules still apply to them"
+        )
+    if tally.unsettled:
+        examples = ", ".join(sorted(tally.unsettled)[:EXAMPLES_PER_RULE])
+        warnings.append(
+            f"campaign {campaign.name}: the rules never settle for {len(tally.unsettled)} "
+            f"recording(s) (e.g. {examples}): they undo each other, so every apply will change "
+            "them again; check spec.recordings.rules for conditions that later actions flip"
         )
     for rule in campaign.recordings.rules:
         if rule.set_status is not None and rule.set_status not in KNOWN_STATUSES:

@@ -2,7 +2,10 @@
 
 Rules run in order over a working copy of the recording's status and tags, so a later rule
 sees what earlier rules did (a rule that archives makes `status: archived` true for the next
-one). The desired end state is computed once; apply then sends at most one request.
+one). An earlier rule can also become true through a later one (rule 1 tags archived
+recordings, rule 2 archives): the ordered pass is therefore repeated until it changes nothing
+more, so the next plan finds nothing left to do. The desired end state is computed once;
+apply then sends at most one request.
 """
 
 from __future__ import annotations
@@ -14,15 +17,22 @@ from dataclasses import dataclass
 from runner.recordings.model import ACTIVE_STATUS, Recording, RecordingChange
 from runner.spec.model import RangeBound, RecordingRule, RuleCondition
 
+MAX_PASSES = 10  # ordered passes over the rules before giving up on them settling
+
 
 @dataclass(frozen=True)
 class Outcome:
-    """The desired state of one recording after all rules; `rules` changed something."""
+    """The desired state of one recording after all rules; `rules` changed something.
+
+    `settled` is False when the rules kept changing the recording (they undo each other in a
+    cycle): a re-run would change it again.
+    """
 
     status: str | None
     tags: tuple[str, ...]
     delete: bool
     rules: tuple[str, ...]
+    settled: bool = True
 
 
 def merge_tags(
@@ -97,33 +107,49 @@ def condition_matches(
 
 
 def evaluate(recording: Recording, rules: Iterable[RecordingRule], now: dt.datetime) -> Outcome:
-    """Run `rules` in order over the recording and return its desired state.
+    """Run `rules` in order over the recording, repeating until stable; its desired state.
 
     A recording still `recording` is returned untouched. Within a rule the actions apply in
     the order tags -> status -> delete; once a rule deletes, later rules are moot.
     """
+    rules = tuple(rules)
     status, tags = recording.status, recording.tags
     if status == ACTIVE_STATUS:
         return Outcome(status, tags, False, ())
-    fired: list[str] = []
-    for rule in rules:
-        if not condition_matches(rule.when, recording, status, tags, now):
-            continue
-        new_tags = merge_tags(tags, rule.add_tags, rule.remove_tags)
-        new_status = rule.set_status if rule.set_status is not None else status
-        if new_tags != tags or new_status != status or rule.delete:
-            fired.append(rule.name)
-        tags, status = new_tags, new_status
-        if rule.delete:
-            return Outcome(status, tags, True, tuple(fired))
-    return Outcome(status, tags, False, tuple(fired))
+    fired: dict[str, None] = {}  # ordered set of rule names that changed something
+    seen = {(status, tags)}
+    for _ in range(MAX_PASSES):
+        pass_fired: list[str] = []
+        start = (status, tags)
+        for rule in rules:
+            if not condition_matches(rule.when, recording, status, tags, now):
+                continue
+            new_tags = merge_tags(tags, rule.add_tags, rule.remove_tags)
+            new_status = rule.set_status if rule.set_status is not None else status
+            if new_tags != tags or new_status != status or rule.delete:
+                pass_fired.append(rule.name)
+            tags, status = new_tags, new_status
+            if rule.delete:
+                fired.update(dict.fromkeys(pass_fired))
+                return Outcome(status, tags, True, tuple(fired))
+        if (status, tags) == start:  # a full pass changed nothing: settled
+            return Outcome(status, tags, False, tuple(fired))
+        fired.update(dict.fromkeys(pass_fired))
+        if (status, tags) in seen:  # back to an earlier state: the rules cycle
+            break
+        seen.add((status, tags))
+    return Outcome(status, tags, False, tuple(fired), settled=False)
 
 
 def change_for(
     recording: Recording, rules: Iterable[RecordingRule], now: dt.datetime
 ) -> RecordingChange | None:
     """The change apply must make to the recording, or None if the rules leave it as it is."""
-    outcome = evaluate(recording, rules, now)
+    return change_from(recording, evaluate(recording, rules, now))
+
+
+def change_from(recording: Recording, outcome: Outcome) -> RecordingChange | None:
+    """The change from the recording's current state to `outcome` (None if there is none)."""
     if not outcome.delete and outcome.status == recording.status and outcome.tags == recording.tags:
         return None
     return RecordingChange(

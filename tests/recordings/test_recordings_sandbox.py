@@ -336,3 +336,12 @@ async def test_429_waits_for_retry_after(sandbox: Any) -> None:
     # Every 429 was followed by a wait of the server's Retry-After (whole seconds, >= 1).
     assert fleet.attempts["GET", "429"] == len(waits) >= 1
     assert all(w >= 1 and float(w).is_integer() for w in waits)
+
+
+async def test_rules_that_never_settle_are_a_plan_warning(sandbox: Any, fleet: FleetClient) -> None:
+    seed_recordings(sandbox.db_path, [rec("flip"), rec("calm", tags=("a", "c"))])
+    flip = (rule("r0", when=RuleCondition(tags_none=("b",)), add=("b",), remove=("a",)),
+            rule("r1", when=RuleCondition(tags_all=("a",), tags_none=("c",)), remove=("b",)),
+            rule("r2", when=RuleCondition(tags_all=("b",)), add=("a",)))
+    (plan,) = await plan_recordings([campaign("c1", flip)], fleet, now=NOW)
+    assert any("never settle for 1 recording(s) (e.g. flip)" in w for w in plan.warnings)

@@ -55,9 +55,26 @@ def test_later_rules_see_earlier_effects() -> None:
     outcome = evaluate(recording(), rules, NOW)
     assert (outcome.status, outcome.tags, outcome.rules) == ("archived", ("cold",),
                                                              ("archive", "tag-archived"))
-    # Reversed, the tag rule sees `completed` and does nothing.
+    # Reversed, the tag rule sees `completed` on the first pass; the second pass tags it, so
+    # the end state does not depend on the order and a re-run finds nothing left to do.
     outcome = evaluate(recording(), tuple(reversed(rules)), NOW)
-    assert (outcome.status, outcome.tags, outcome.rules) == ("archived", (), ("archive",))
+    assert (outcome.status, outcome.tags, outcome.rules) == ("archived", ("cold",),
+                                                             ("archive", "tag-archived"))
+    assert outcome.settled
+
+
+def test_rules_that_undo_each_other_are_flagged() -> None:
+    rules = (rule("x-to-y", when=RuleCondition(tags_all=("x",)), remove=("x",), add=("y",)),
+             rule("y-to-x", when=RuleCondition(tags_all=("y",)), remove=("y",), add=("x",)))
+    # Within one pass x -> y -> x: no net change, settled.
+    assert evaluate(recording(tags=["x"]), rules, NOW) == evaluate(recording(tags=["x"]), (),
+                                                                    NOW)
+    # Across passes: {} -> {b, a} -> {a} -> {b, a} ... never settles.
+    flip = (rule("r0", when=RuleCondition(tags_none=("b",)), add=("b",), remove=("a",)),
+            rule("r1", when=RuleCondition(tags_all=("a",)), remove=("b",)),
+            rule("r2", when=RuleCondition(tags_all=("b",)), add=("a",)))
+    outcome = evaluate(recording(tags=[]), flip, NOW)
+    assert not outcome.settled and outcome.rules == ("r0", "r2", "r1")
 
 
 def test_tag_conditions_see_tags_added_earlier() -> None:
@@ -135,3 +152,34 @@ def test_delete_stops_later_rules_and_keeps_rule_names() -> None:
 def test_timestamps_without_offset_are_utc() -> None:
     assert recording(ended_at="2026-11-01T10:01:00").ended_at == dt.datetime(
         2026, 11, 1, 10, 1, tzinfo=UTC)
+
+
+TAGS = st.sampled_from(["a", "b", "c"])
+STATUSES = st.sampled_from(["completed", "processing", "archived", "odd"])
+
+
+@st.composite
+def rules_strategy(draw: st.DrawFn) -> tuple[Any, ...]:
+    rules = []
+    for i in range(draw(st.integers(0, 4))):
+        when = RuleCondition(
+            status=tuple(draw(st.lists(STATUSES, max_size=2))),
+            tags_all=tuple(draw(st.lists(TAGS, max_size=2))),
+            tags_any=tuple(draw(st.lists(TAGS, max_size=2))),
+            tags_none=tuple(draw(st.lists(TAGS, max_size=1))),
+        )
+        rules.append(rule(f"r{i}", when=when, add=tuple(draw(st.lists(TAGS, max_size=2))),
+                          remove=tuple(draw(st.lists(TAGS, max_size=2))),
+                          status=draw(st.none() | STATUSES)))
+    return tuple(rules)
+
+
+@given(rules_strategy(), st.lists(TAGS, max_size=3, unique=True), STATUSES)
+def test_a_settled_outcome_is_left_alone_by_the_next_run(
+    rules: tuple[Any, ...], tags: list[str], status: str
+) -> None:
+    first = evaluate(recording(tags=tags, status=status), rules, NOW)
+    if not first.settled:
+        return  # flagged in the plan as a warning instead
+    after = recording(tags=list(first.tags), status=first.status)
+    assert change_for(after, rules, NOW) is None  # apply, then plan: nothing left to do
