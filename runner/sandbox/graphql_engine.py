@@ -293,6 +293,7 @@ class ControlPlane:
         self.schema = build_control_plane_schema()
         self._after_write = after_write
         self._docs: OrderedDict[str, DocumentNode | HasuraError] = OrderedDict()
+        self._used: dict[tuple[str, str | None], frozenset[str]] = {}
         self._alias_seq = 0
 
     # -- request entry ----------------------------------------------------------------------
@@ -338,6 +339,16 @@ class ControlPlane:
         op_name = payload.get("operationName")
         document = self._document(query)
         operation = _pick_operation(document, op_name)
+        used = self._used.get((query, op_name))
+        if used is None:
+            used = self._used[(query, op_name)] = _used_variables(document, operation)
+            if len(self._used) > _DOC_CACHE_SIZE:
+                self._used.clear()
+        unexpected = sorted(set(variables) - used)
+        if unexpected:
+            # Hasura refuses variables the operation does not use.
+            raise HasuraError("unexpected variables in variableValues: " + ", ".join(unexpected),
+                              "validation-failed")
         coerced = get_variable_values(self.schema, operation.variable_definitions or (),
                                       variables)
         if isinstance(coerced, list):
@@ -856,6 +867,28 @@ class ControlPlane:
                             f'violates foreign key constraint "{fk.name}"')
             return f'Foreign key violation. on table "{table.name}"'
         return text
+
+
+def _used_variables(document: DocumentNode, operation: OperationDefinitionNode) -> frozenset[str]:
+    """Names of the variables an operation references (fragments included)."""
+    names: set[str] = set()
+    fragments = {d.name.value: d for d in document.definitions
+                 if isinstance(d, FragmentDefinitionNode)}
+    pending: list[Any] = [operation.selection_set]
+    seen: set[str] = set()
+
+    class _Collect(graphql.Visitor):
+        def enter_variable(self, node: graphql.VariableNode, *_: Any) -> None:
+            names.add(node.name.value)
+
+        def enter_fragment_spread(self, node: FragmentSpreadNode, *_: Any) -> None:
+            if node.name.value not in seen and node.name.value in fragments:
+                seen.add(node.name.value)
+                pending.append(fragments[node.name.value])
+
+    while pending:
+        graphql.visit(pending.pop(), _Collect())
+    return frozenset(names)
 
 
 def _pick_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:

@@ -331,3 +331,14 @@ def test_batched_requests_answer_in_order(sandbox: Any) -> None:
     assert first == {"data": {"camerasAggregate": {"aggregate": {"count": 6}}}}
     assert second["errors"][0]["extensions"]["code"] == "validation-failed"
     assert third == {"data": {"cameras": [{"model": "V4L2CAMERA"}]}}
+
+
+def test_variables_the_operation_does_not_use_are_refused(sandbox: Any) -> None:
+    query = "query($s: String!) { cameras(where: {serial: {_eq: $s}}) { id } }"
+    err = error(sandbox, query, {"s": "844212070924", "limit": 3})
+    assert err["message"] == "unexpected variables in variableValues: limit"
+    assert err["extensions"] == {"path": "$", "code": "validation-failed"}
+    # Used through a fragment counts as used.
+    body = gql(sandbox, "query($d: Boolean!) { cameras { ...F } } "
+                        "fragment F on Camera { serial deviceId @include(if: $d) }", {"d": True})
+    assert "errors" not in body
