@@ -46,6 +46,7 @@ def recordings_to_json(plans: Iterable[RecordingPlan]) -> list[dict[str, Any]]:
     return [
         {
             "campaign": plan.campaign,
+            "devices": list(plan.devices),
             "scanned": plan.scanned,
             "unchanged": plan.unchanged,
             "skipped_recording": plan.skipped_active,
@@ -201,6 +202,7 @@ def recordings_from_json(data: Any) -> tuple[RecordingPlan, ...]:
                                         strings(r.get("examples", []), "rule examples"))
                             for r in section.get("rules", [])),
                 skipped_active=int(section.get("skipped_recording", 0)),
+                devices=strings(section.get("devices", []), "devices"),
             ))
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanError(f"saved plan: the recordings section is malformed ({exc!r}); make the "

@@ -92,6 +92,6 @@ def test_json_reads_back_into_the_same_plan() -> None:
 
     (back,) = recordings_from_json(json.loads(json.dumps(recordings_to_json([PLAN]))))
     assert back.changes == PLAN.changes and back.rules == PLAN.rules
-    assert (back.unchanged, back.scanned, back.skipped_active) == (10, 15, 2)
+    assert back == PLAN
     with pytest.raises(PlanError, match="malformed"):
         recordings_from_json([{"campaign": "c1", "changes": [{"uid": "x"}]}])
