@@ -176,8 +176,13 @@ class Sandbox:
         self.faults = Faults()
         self.stats = Stats()
         self.limiter = _RateLimiter()
-        if seed is not None and get_meta(self.conn, "seed") is None:
-            self.reseed()
+        if seed is not None and get_meta(self.conn, "seed") is None and self._empty():
+            self.reseed()  # only ever into an empty database: never wipe someone's data
+
+    def _empty(self) -> bool:
+        tables = [f'"{t}"' for t in TABLES] + ["fleet_recording", "fleet_device"]
+        return not any(self.conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone()
+                       for t in tables)
 
     def _after_write(self, conn: Any) -> None:
         devices.reconcile(conn, self.clock())

@@ -95,3 +95,15 @@ def test_unusable_database_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_unknown_seed_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown seed"):
         create_app(tmp_path / "x.db", "s", "k", seed="prod")
+
+
+def test_seed_never_wipes_an_existing_unseeded_database(tmp_path: Path) -> None:
+    db = tmp_path / "mine.db"
+    app = create_app(db, None, None)  # no seed
+    conn = app.state.sandbox.conn
+    conn.execute('INSERT INTO "Storage" (id, "totalSize", "estimatedSize") '
+                 "VALUES ('00000000-0000-4000-8000-000000000001', 1, 1)")
+    conn.close()
+    again = create_app(db, None, None, seed="demo").state.sandbox.conn
+    assert again.execute('SELECT count(*) FROM "Storage"').fetchone()[0] == 1
+    assert again.execute('SELECT count(*) FROM "Camera"').fetchone()[0] == 0
