@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from runner.sandbox.app import create_app
+from runner.sandbox.app import InjectedDisconnect, create_app
 from runner.sandbox.seed import DEMO_CAMERAS, DEMO_DEVICES, DEMO_RECORDINGS, insert_recordings
 from runner.sandbox.store import StoreError, connect, transaction
 from tests.conftest import start_sandbox
@@ -107,3 +107,17 @@ def test_seed_never_wipes_an_existing_unseeded_database(tmp_path: Path) -> None:
     again = create_app(db, None, None, seed="demo").state.sandbox.conn
     assert again.execute('SELECT count(*) FROM "Storage"').fetchone()[0] == 1
     assert again.execute('SELECT count(*) FROM "Camera"').fetchone()[0] == 0
+
+
+async def test_in_process_lost_response_surfaces_as_injected_disconnect(tmp_path: Path) -> None:
+    app = create_app(tmp_path / "x.db", None, None, seed="demo")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://sandbox") as client:
+        await client.post("/sandbox/v1/faults", json={"timeout_after_commit_rate": 1})
+        with pytest.raises(InjectedDisconnect):
+            await client.post("/v1/graphql", json={"query": 'mutation { insertStorage(object: '
+                                                            "{totalSize: 7, estimatedSize: 0})"
+                                                            " { id } }"})
+        await client.post("/sandbox/v1/faults", json={})
+        r = await client.post("/v1/graphql", json={"query": "{ storages { totalSize } }"})
+        assert r.json()["data"]["storages"] == [{"totalSize": 7}]
