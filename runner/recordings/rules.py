@@ -130,8 +130,9 @@ def evaluate(recording: Recording, rules: Iterable[RecordingRule], now: dt.datet
                 pass_fired.append(rule.name)
             tags, status = new_tags, new_status
             if rule.delete:
-                fired.update(dict.fromkeys(pass_fired))
-                return Outcome(status, tags, True, tuple(fired))
+                # Tag and status changes before a deletion are moot: the deleting rule is the
+                # one that explains the change, and nothing but the DELETE is sent.
+                return Outcome(recording.status, recording.tags, True, (rule.name,))
         if (status, tags) == start:  # a full pass changed nothing: settled
             return Outcome(status, tags, False, tuple(fired))
         fired.update(dict.fromkeys(pass_fired))
