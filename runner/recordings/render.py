@@ -134,7 +134,7 @@ def render_recordings_markdown(plans: Iterable[RecordingPlan]) -> str:
 
 
 def render_apply_summary(result: RecordingApplyResult, *, color: bool) -> str:
-    """The line(s) `campaign apply` prints after the recording changes."""
+    """The line(s) `campaign apply` prints after the recording changes (no final newline)."""
     head = (f"Recordings: {result.changed} updated, {result.deleted} deleted, "
             f"{result.unchanged} unchanged, {len(result.failed)} failed")
     lines = [_paint(head, "delete" if result.failed else "bold", color)]
@@ -142,7 +142,7 @@ def render_apply_summary(result: RecordingApplyResult, *, color: bool) -> str:
         lines.append(f"  failed {failure.uid}: {failure.reason}")
     if len(result.failed) > 20:
         lines.append(f"  ... and {len(result.failed) - 20} more failures; re-run apply to retry")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)
 
 
 PROGRESS_THRESHOLD = 100  # changes; fewer finish too fast for a bar to help
