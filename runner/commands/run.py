@@ -17,9 +17,11 @@ from runner.errors import CampaignError, SpecError, UsageError
 from runner.run.client import Endpoint, SessionStates
 from runner.run.driver import RunEvent, RunResult, SystemClock, drive
 from runner.run.prepare import BurstTarget, burst_targets, fresh_schedule, session_runs
+from runner.run.schedule import build_schedule
 from runner.run.state import (
     RunJournal,
     load_run_state,
+    resumable,
     run_state_path,
     running_elsewhere,
     saved_sessions,
@@ -212,10 +214,23 @@ def _iso(moment: dt.datetime) -> str:
 
 
 def _render_timeline(targets: list[BurstTarget], now: dt.datetime, output: str) -> None:
+    """The timeline a run would follow; an earlier run's progress comes from the local run
+    state only (a dry run never talks to the backend)."""
+    from runner.backends.config import STATE_DIR
+
     sessions: list[dict[str, Any]] = []
     for target in targets:
-        schedule = fresh_schedule(target, now)
+        path = run_state_path(Path.cwd() / STATE_DIR, target.campaign.name)
+        previous = saved_sessions(load_run_state(path)).get(target.session_id)
+        if previous is not None and resumable(previous, target.pattern, target.occurrence):
+            schedule = build_schedule(target.session_name, target.pattern, target.occurrence,
+                                      previous.anchor)
+            started_before: frozenset[int] = previous.started
+        else:
+            schedule = fresh_schedule(target, now)
+            started_before = frozenset()
         sessions.append({
+            "resumes_earlier_run": bool(started_before),
             "campaign": target.campaign.name,
             "session": target.session_name,
             "session_id": target.session_id,
@@ -223,7 +238,8 @@ def _render_timeline(targets: list[BurstTarget], now: dt.datetime, output: str) 
             "anchor": _iso(schedule.anchor),
             "record_seconds": schedule.record.total_seconds(),
             "pause_seconds": schedule.pause.total_seconds(),
-            "bursts": [{"index": b.index, "start": _iso(b.start), "stop": _iso(b.stop)}
+            "bursts": [{"index": b.index, "start": _iso(b.start), "stop": _iso(b.stop),
+                        "started_earlier": b.index in started_before}
                        for b in schedule.bursts],
             "cut": schedule.cut,
         })
@@ -235,10 +251,13 @@ def _render_timeline(targets: list[BurstTarget], now: dt.datetime, output: str) 
         click.echo(f"{entry['session']} (campaign {entry['campaign']}): window "
                    f"{entry['window']['start']} .. {entry['window']['end']}, "
                    f"{len(entry['bursts'])} burst(s) of {entry['record_seconds']:g}s record / "
-                   f"{entry['pause_seconds']:g}s pause")
+                   f"{entry['pause_seconds']:g}s pause"
+                   + (", resuming an earlier run's schedule" if entry["resumes_earlier_run"]
+                      else ""))
         for burst in entry["bursts"]:
+            earlier = "  (started by an earlier run)" if burst["started_earlier"] else ""
             click.echo(f"  burst {burst['index'] + 1:>4}  Started {burst['start']}  "
-                       f"Standby {burst['stop']}")
+                       f"Standby {burst['stop']}{earlier}")
         if entry["cut"]:
             click.echo(f"  ({entry['cut']} burst(s) do not fit before the window ends and "
                        "will not run)")

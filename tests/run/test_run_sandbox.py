@@ -110,6 +110,9 @@ def test_n_bursts_make_n_completed_recordings_per_device(sandbox: Any, tmp_path:
     assert status.last_run["status"] == "completed"
     assert status.next_burst is None  # all three are over
     assert "3/3 bursts" in status.summary() and "start ack p50" in status.summary()
+    code, out, err = finish(campaign_cli(sandbox, tmp_path, "status", str(path)))
+    assert code == 0, err
+    assert "last run completed (bursts-e2e: 3/3 bursts, start ack p50" in out
 
 
 def test_sigterm_mid_burst_leaves_standby_and_restart_never_double_starts(
@@ -134,6 +137,11 @@ def test_sigterm_mid_burst_leaves_standby_and_restart_never_double_starts(
     assert json.loads(out)["interrupted"] is True
     assert session_state(sandbox, sid) == "Standby"
     assert [r["status"] for r in new_recordings(sandbox, before)] == ["completed"] * 2
+    code, out, _ = finish(campaign_cli(sandbox, tmp_path, "run", str(path), "--dry-run",
+                                       "-o", "json"))
+    timeline = json.loads(out)["sessions"][0]
+    assert timeline["resumes_earlier_run"] is True
+    assert [b["started_earlier"] for b in timeline["bursts"]] == [True, True, False, False]
 
     code, out, err = finish(campaign_cli(sandbox, tmp_path, "run", str(path), "-o", "json"))
 
