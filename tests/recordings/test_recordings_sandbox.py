@@ -345,3 +345,18 @@ async def test_rules_that_never_settle_are_a_plan_warning(sandbox: Any, fleet: F
             rule("r2", when=RuleCondition(tags_all=("b",)), add=("a",)))
     (plan,) = await plan_recordings([campaign("c1", flip)], fleet, now=NOW)
     assert any("never settle for 1 recording(s) (e.g. flip)" in w for w in plan.warnings)
+
+
+async def test_timeout_after_commit_is_verified_not_resent(sandbox: Any) -> None:
+    seed_recordings(sandbox.db_path, [rec(f"t{i}") for i in range(5)])
+    async with FleetClient(sandbox.fleet_url, sandbox.api_key, timeout=0.5,
+                           sleep=no_wait) as fleet:
+        (plan,) = await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
+        # Every write commits, then its response hangs past the client's timeout.
+        sandbox.faults(timeout_after_commit_rate=1.0, timeout_hang_ms=1500)
+        result = await apply_recordings([plan], fleet, allow_delete=False)
+        assert result.changed == 5 and result.failed == ()
+        assert patch_count(sandbox) == 5  # each sent once; the GET showed it had landed
+        assert fleet.attempts["PATCH", "ReadTimeout"] == 5
+    sandbox.reset()
+    assert remote(sandbox, "t3") == ("completed", ["campaign:c1"])
