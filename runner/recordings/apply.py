@@ -21,6 +21,7 @@ from runner.recordings.model import (
     RecordingFailure,
     RecordingPlan,
 )
+from runner.recordings.tasks import run_all
 
 Progress = Callable[[int, int], None]  # (done, total), called after each change
 
@@ -152,14 +153,7 @@ async def _read_current(
     jobs: list[Any] = [scan(device) for device in devices]
     if any(c.device is None for c in changes):
         jobs.append(scan(None))  # recordings without a device: only an unfiltered read finds them
-    tasks = [asyncio.ensure_future(job) for job in jobs]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+    await run_all(jobs)
     return found
 
 

@@ -24,6 +24,7 @@ from runner.recordings.model import (
 )
 from runner.recordings.rules import change_from, evaluate
 from runner.recordings.select import Membership, membership_for
+from runner.recordings.tasks import run_all
 from runner.spec.model import Campaign, RecordingRule
 
 EXAMPLES_PER_RULE = 3
@@ -77,7 +78,7 @@ async def plan_recordings(
                                   campaign.recordings.rules, now, tallies[campaign.name]))
     known = asyncio.ensure_future(_known_devices(fleet)) if jobs else None
     try:
-        await _all_or_nothing(jobs)
+        await run_all(jobs)
         devices = await known if known is not None else None
     finally:
         if known is not None and not known.done():
@@ -87,18 +88,6 @@ async def plan_recordings(
                   for c in selected)
     _refuse_overlaps(plans)
     return plans
-
-
-async def _all_or_nothing(jobs: list[Coroutine[Any, Any, None]]) -> None:
-    """Run jobs concurrently; on the first error cancel the others and raise it."""
-    tasks = [asyncio.ensure_future(job) for job in jobs]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
 
 
 async def _scan(
