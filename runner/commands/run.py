@@ -129,8 +129,13 @@ async def _drive(wiring: Wiring, targets: list[BurstTarget], max_lateness: dt.ti
         received.append(signum)
         stop.set()
 
+    installed: list[int] = []
     for signum in SIGNAL_EXIT:
-        loop.add_signal_handler(signum, on_signal, signum)
+        try:
+            loop.add_signal_handler(signum, on_signal, signum)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError):  # Windows event loops: plain handlers
+            signal.signal(signum, lambda n, _frame: loop.call_soon_threadsafe(on_signal, n))
     try:
         clock = SystemClock()
         _refuse_second_runner(wiring.state_dir, targets)
@@ -173,7 +178,7 @@ async def _drive(wiring: Wiring, targets: list[BurstTarget], max_lateness: dt.ti
                 journal.finish(result, finished)
             return result, (received[0] if received else None)
     finally:
-        for signum in SIGNAL_EXIT:
+        for signum in installed:
             loop.remove_signal_handler(signum)
 
 
