@@ -60,6 +60,9 @@ def run(paths: Sequence[str], dry_run: bool, output: str, max_lateness: str,
     SIGINT/SIGTERM.
     """
     lateness = _duration("--max-lateness", max_lateness)
+    if lateness <= dt.timedelta(0):
+        raise UsageError("--max-lateness must be positive (e.g. 1s or 250ms): every "
+                         "transition is some microseconds late")
     now = dt.datetime.now(dt.timezone.utc)
     campaigns = _load(paths, now)
     targets = burst_targets(campaigns, now)
