@@ -147,3 +147,20 @@ async def test_stop_on_exit_leaves_every_driven_session_stopped(sandbox: Any) ->
     result = await run_with(sandbox, [one_run(sid, 1)], FakeClock(), exit_state="Stopped")
     assert result.ok and result.sessions[0].final_state == "Stopped"
     assert session_state(sandbox, sid) == "Stopped"
+
+
+async def test_answers_lost_after_commit_are_retried_without_double_recordings(
+    sandbox: Any,
+) -> None:
+    sid = insert_standby_session(sandbox, "drv-lost", T0)
+    before = {r["uid"] for r in fleet_recordings(sandbox)}
+    sandbox.faults(timeout_after_commit_rate=0.5, seed=5)
+    result = await run_with(sandbox, [one_run(sid, 4)], FakeClock())
+    sandbox.faults(timeout_after_commit_rate=0)
+    session = result.sessions[0]
+    assert result.ok and session.started == (0, 1, 2, 3)
+    assert sum(t.attempts for t in session.transitions) > len(session.transitions)
+    # A retried `Started` that had already committed does not open a second recording.
+    new = [r for r in fleet_recordings(sandbox) if r["uid"] not in before]
+    assert [r["status"] for r in new] == ["completed"] * 4
+    assert session_state(sandbox, sid) == "Standby"
