@@ -79,9 +79,11 @@ async def apply_recordings(
         fresh = []
         for change in changes:
             state = current.get(change.uid)
-            if state is None:
-                failures.append(RecordingFailure(change.uid, "recording no longer exists on "
-                                                 "the fleet; nothing to do"))
+            if state is None and change.delete:
+                already += 1  # deleted meanwhile: what the plan wanted
+            elif state is None:
+                failures.append(RecordingFailure(change.uid, "deleted on the fleet since the "
+                                                 "plan; nothing left to update"))
             elif not change.delete and state == (change.after_status, change.after_tags):
                 already += 1
             elif state != (change.before_status, change.before_tags):

@@ -360,3 +360,16 @@ async def test_timeout_after_commit_is_verified_not_resent(sandbox: Any) -> None
         assert fleet.attempts["PATCH", "ReadTimeout"] == 5
     sandbox.reset()
     assert remote(sandbox, "t3") == ("completed", ["campaign:c1"])
+
+
+async def test_recordings_deleted_since_the_plan(sandbox: Any, fleet: FleetClient) -> None:
+    seed_recordings(sandbox.db_path, [rec("upd"), rec("del", duration=1), rec("ok")])
+    rules = (rule("tag", add=("t",)),
+             rule("drop", when=RuleCondition(duration_seconds=_max(5)), delete=True))
+    (plan,) = await plan_recordings([campaign("c1", rules)], fleet, now=NOW)
+    await fleet.delete_recording("upd")
+    await fleet.delete_recording("del")
+    result = await apply_recordings([plan], fleet, allow_delete=True)
+    assert (result.changed, result.deleted) == (1, 0)
+    assert [(f.uid, f.reason) for f in result.failed] == [
+        ("upd", "deleted on the fleet since the plan; nothing left to update")]
