@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from runner.commands._backend import backend_options
-from runner.errors import CampaignError, SpecError, UsageError
+from runner.commands._backend import backend_options, load
+from runner.errors import CampaignError, UsageError
 from runner.run.client import Endpoint, SessionStates
 from runner.run.driver import RunEvent, RunResult, SystemClock, drive
 from runner.run.prepare import BurstTarget, burst_targets, fresh_schedule, session_runs
@@ -26,7 +26,6 @@ from runner.run.state import (
     running_elsewhere,
     saved_sessions,
 )
-from runner.spec.model import Campaign
 
 SIGNAL_EXIT: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + signal
 
@@ -64,7 +63,7 @@ def run(paths: Sequence[str], dry_run: bool, output: str, max_lateness: str,
         raise UsageError("--max-lateness must be positive (e.g. 1s or 250ms): every "
                          "transition is some microseconds late")
     now = dt.datetime.now(dt.timezone.utc)
-    campaigns = _load(paths, now)
+    campaigns = list(load(paths, now))
     targets = burst_targets(campaigns, now)
     if dry_run:
         _render_timeline(targets, now, output)
@@ -193,19 +192,6 @@ def _refuse_second_runner(state_dir: Path, targets: list[BurstTarget]) -> None:
             raise CampaignError(
                 f"campaign {target.campaign.name!r} is already being run by process {owner} "
                 f"({path}); stop that run first: two runners would fight over the session")
-
-
-def _load(paths: Sequence[str], now: dt.datetime) -> list[Campaign]:
-    from runner.spec.loader import load_campaigns
-
-    loaded = load_campaigns(list(paths), now=now)
-    if not loaded.ok:
-        first = loaded.errors[0]
-        where = f"{first.location}: " if first.location else ""
-        more = len(loaded.errors) - 1
-        raise SpecError(f"{where}{first.message}" + (f" (and {more} more error(s))" if more else "")
-                        + "; run `campaign validate` for details", loaded.diagnostics)
-    return list(loaded.campaigns)
 
 
 def _duration(option: str, text: str) -> dt.timedelta:

@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from runner.commands._backend import backend_options
-from runner.commands.run import Wiring, _load
+from runner.commands._backend import backend_options, load
+from runner.commands.run import Wiring
 from runner.errors import CampaignError, UsageError
 from runner.run.client import SessionStates
 from runner.spec.model import Campaign, Trigger
@@ -41,7 +41,7 @@ def trigger(action: str, campaign: str, paths: Sequence[str], session_name: str 
     starting a Started session (or stopping a stopped one) changes nothing and exits 0.
     """
     now = dt.datetime.now(dt.timezone.utc)
-    chosen = _campaign(_load(paths, now), campaign)
+    chosen = _campaign(list(load(paths, now)), campaign)
     name, sid = _session(chosen, session_name, now)
     wanted = "Started" if action == "start" else STOP_STATE[chosen.trigger]
     wiring = Wiring.create(sandbox=sandbox, insecure=insecure, config_file=config_file,
