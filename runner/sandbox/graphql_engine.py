@@ -38,6 +38,7 @@ from graphql.execution.values import (
 )
 from graphql.validation import NoUnusedVariablesRule, specified_rules
 
+from runner.sandbox.coerce import FastCoercion
 from runner.sandbox.sdl import build_sdl
 from runner.sandbox.store import transaction
 from runner.sandbox.tables import ENUMS, TABLES, Table, by_pk_field, capitalized
@@ -116,35 +117,52 @@ def _convert(col_type: str, value: Any) -> Any:
     return value
 
 
-def _parse_bigint(value: Any) -> int:
-    # Hasura accepts bigint as a JSON number or a numeric string.
+def _describe(value: Any) -> str:
+    """How Hasura names a JSON value's kind in type-mismatch messages."""
+    if value is None:
+        return "null"
     if isinstance(value, bool):
-        raise GraphQLError("expected a bigint")
-    if isinstance(value, int):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _parse_bigint(value: Any) -> int:
+    # Hasura accepts bigint as a JSON number or a string of digits.
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
         return int(value)
-    raise GraphQLError("expected a bigint")
+    raise GraphQLError('expected a 32-bit integer, or a 64-bit integer represented as a '
+                       f'string for type "bigint", but found {_describe(value)}')
 
 
-def _parse_string_scalar(value: Any) -> str:
-    if not isinstance(value, str):
-        raise GraphQLError("expected a string")
-    return value
+def _string_scalar(name: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if not isinstance(value, str):
+            raise GraphQLError(f'expected a string for type "{name}", but found '
+                               f"{_describe(value)}")
+        return value
+    return parse
 
 
 def build_control_plane_schema() -> GraphQLSchema:
     """The executable schema: the SDL plus input coercion for the custom scalars."""
     schema = graphql.build_schema(build_sdl())
-    for name in ("uuid", "timestamp"):
+    parsers: dict[str, Callable[[Any], Any]] = {
+        "uuid": _string_scalar("uuid"), "timestamp": _string_scalar("timestamp"),
+        "bigint": _parse_bigint}
+    for name, parse in parsers.items():
         scalar = schema.type_map[name]
         assert isinstance(scalar, graphql.GraphQLScalarType)
-        scalar.parse_value = _parse_string_scalar  # type: ignore[method-assign]
-    bigint = schema.type_map["bigint"]
-    assert isinstance(bigint, graphql.GraphQLScalarType)
-    bigint.parse_value = _parse_bigint  # type: ignore[method-assign]
+        # graphql-core 3.3 calls coerce_input_value; older versions parse_value.
+        scalar.coerce_input_value = parse
+        scalar.parse_value = parse  # type: ignore[method-assign,assignment]
     return schema
 
 
@@ -294,6 +312,7 @@ class ControlPlane:
         self._after_write = after_write
         self._docs: OrderedDict[str, DocumentNode | HasuraError] = OrderedDict()
         self._used: dict[tuple[str, str | None], frozenset[str]] = {}
+        self._fast = FastCoercion(self.schema)
         self._alias_seq = 0
 
     # -- request entry ----------------------------------------------------------------------
@@ -349,8 +368,11 @@ class ControlPlane:
             # Hasura refuses variables the operation does not use.
             raise HasuraError("unexpected variables in variableValues: " + ", ".join(unexpected),
                               "validation-failed")
-        coerced = get_variable_values(self.schema, operation.variable_definitions or (),
-                                      variables)
+        definitions = operation.variable_definitions or ()
+        coerced: VariableValues | list[GraphQLError] | None = (
+            self._fast.coerce_variables(definitions, variables))
+        if coerced is None:  # not the plain case: graphql-core decides (and words errors)
+            coerced = get_variable_values(self.schema, definitions, variables)
         if isinstance(coerced, list):
             raise _validation_error(coerced[0], document)
         fragments = {d.name.value: d for d in document.definitions
