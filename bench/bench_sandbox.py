@@ -28,8 +28,9 @@ from typing import Any
 
 import httpx
 
+from runner.sandbox.app import create_app
 from runner.sandbox.seed import insert_recordings
-from runner.sandbox.store import connect, transaction
+from runner.sandbox.store import transaction
 
 READ_QUERY = "{ cameras { id model serial deviceId } }"
 TARGET_READS = 1000.0
@@ -167,8 +168,8 @@ def run(args: argparse.Namespace) -> None:
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
-        # Lists are measured over a realistic volume: 100,000 recordings plus the demo seed.
-        conn = connect(db)
+        # Lists are measured over a realistic volume: the demo seed plus 100,000 recordings.
+        conn = create_app(db, None, None, seed="demo").state.sandbox.conn
         start = time.perf_counter()
         with transaction(conn):
             insert_recordings(conn, args.bulk, seed=42)
