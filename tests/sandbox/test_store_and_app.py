@@ -121,3 +121,23 @@ async def test_in_process_lost_response_surfaces_as_injected_disconnect(tmp_path
         await client.post("/sandbox/v1/faults", json={})
         r = await client.post("/v1/graphql", json={"query": "{ storages { totalSize } }"})
         assert r.json()["data"]["storages"] == [{"totalSize": 7}]
+
+
+def test_one_request_inserts_13000_nested_rows(tmp_path: Path) -> None:
+    engine = create_app(tmp_path / "big.db", None, None, seed="demo").state.sandbox.control_plane
+    ids = [r[0] for r in engine.conn.execute('SELECT id FROM "Camera" ORDER BY serial')]
+    stream = {"alignTo": "color", "encoder": "HEVC", "width": 1280, "height": 720,
+              "nearCut": 300, "farCut": 1000, "bitrate": 1_000_000, "frameRate": 15}
+    objects = [{"name": f"s{i}", "startDate": "2027-01-01T08:00:00",
+                "endDate": "2027-01-01T18:00:00", "mode": "Storage", "state": "Stopped",
+                "maxTimeSeconds": 0, "maxSizeMegabytes": 0,
+                "records": {"data": [{"cameraId": cam, "streams": {"data": [
+                    {**stream, "type": "color"}, {**stream, "type": "depth"}]}}
+                    for cam in ids[:4]]}} for i in range(1000)]
+    body = engine.execute({"query": "mutation($o: [RecordingSession_insert_input!]!) { "
+                                    "insertRecordingSessions(objects: $o) { affected_rows } }",
+                           "variables": {"o": objects}}).body
+    assert body == {"data": {"insertRecordingSessions": {"affected_rows": 13000}}}
+    counts = [engine.conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
+              for t in ("RecordingSession", "Record", "Stream")]
+    assert counts == [1000, 4000, 8000]
