@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from runner import __version__
 from runner.errors import ConfigError, FleetError
 
 API_KEY_HEADER = "X-Avala-Api-Key"
@@ -167,7 +168,8 @@ class FleetClient:
         self._lanes = [
             httpx.AsyncClient(
                 base_url=self.base_url,
-                headers={API_KEY_HEADER: api_key, "Accept": "application/json"},
+                headers={API_KEY_HEADER: api_key, "Accept": "application/json",
+                         "User-Agent": f"campaign-runner/{__version__}"},
                 timeout=timeout,
                 limits=httpx.Limits(max_connections=per_lane, max_keepalive_connections=per_lane),
                 transport=transport,
