@@ -31,9 +31,10 @@ def sandbox() -> None:
               help="Address to bind. Loopback by default; anything else needs --allow-remote.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on (0 picks a free port).")
-@click.option("--db", "db_path", default=".campaign/sandbox.db", show_default=True,
+@click.option("--db", "db_path", default=".campaign/sandbox.sqlite3", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path),
-              help="SQLite file holding the sandbox state (created if missing).")
+              help="SQLite file holding the sandbox state (created if missing; the same "
+                   "file the CLI's embedded sandbox uses).")
 @click.option("--admin-secret", envvar="CAMPAIGN_SANDBOX_ADMIN_SECRET", show_envvar=True,
               help="Secret clients send as x-hasura-admin-secret (prefer the env var: "
                    "flags show up in ps).")
