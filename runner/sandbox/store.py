@@ -87,6 +87,9 @@ def connect(db_path: str | Path) -> sqlite3.Connection:
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        # Another process (a served sandbox, a test seeding the file) may hold the write lock
+        # for a moment: wait for it rather than failing with "database is locked".
+        conn.execute("PRAGMA busy_timeout=5000")
         conn.execute("PRAGMA foreign_keys=ON")
         # Postgres LIKE is case-sensitive; _ilike is compiled to lower() LIKE lower().
         conn.execute("PRAGMA case_sensitive_like=ON")
