@@ -77,3 +77,30 @@ def test_help_documents_every_option() -> None:
                    "--insecure-no-auth", "--error-rate", "--latency-ms",
                    "--timeout-after-commit-rate", "--rate-limit"):
         assert option in result.stdout
+
+
+def test_insecure_no_auth_and_fault_flags(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGN_SANDBOX_")}
+    proc = subprocess.Popen([sys.executable, "-m", "runner", "sandbox", "serve", "--port", "0",
+                             "--db", str(tmp_path / "open.db"), "--insecure-no-auth",
+                             "--rate-limit", "5", "--latency-ms", "1", "--fault-seed", "3"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert "no auth" in line
+        match = re.search(r"(http://127\.0\.0\.1:\d+)", line)
+        assert match, line
+        url = match.group(1)
+        faults = httpx.get(f"{url}/sandbox/v1/faults").json()
+        assert faults["rate_limit_per_s"] == 5 and faults["latency_ms"] == 1.0
+        assert faults["seed"] == 3 and faults["error_rate"] == 0.0
+        response = httpx.get(f"{url}/api/v1/fleet/recordings/")  # no key needed
+        assert response.status_code == 200 and response.headers["X-RateLimit-Limit"] == "5"
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
