@@ -39,6 +39,9 @@ def trigger(action: str, campaign: str, paths: Sequence[str], session_name: str 
     For `trigger: manual` and `trigger: standby` campaigns. `start` sets the session
     Started; `stop` sets it Stopped (manual) or back to Standby (standby). Idempotent:
     starting a Started session (or stopping a stopped one) changes nothing and exits 0.
+
+    Exit codes: 0 done or nothing to do; 1 error (session missing, backend failure,
+    scheduled campaign); 2 usage error.
     """
     now = dt.datetime.now(dt.timezone.utc)
     chosen = _campaign(list(load(paths, now)), campaign)
