@@ -4,6 +4,7 @@ bool_exp semantics selects (random expressions over the demo cameras)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ def _like(value: str, pattern: str, insensitive: bool) -> bool:
 
 
 def _compare(value: Any, ops: dict[str, Any]) -> bool:
-    checks = {
+    checks: dict[str, Callable[[Any], bool]] = {
         "_eq": lambda a: value == a, "_neq": lambda a: value != a,
         "_gt": lambda a: value > a, "_gte": lambda a: value >= a,
         "_lt": lambda a: value < a, "_lte": lambda a: value <= a,

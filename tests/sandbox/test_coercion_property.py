@@ -32,7 +32,7 @@ mutation($objects: [RecordingSession_insert_input!]!, $oc: RecordingSession_on_c
   recordingSessions(where: {startDate: {_lt: $ts}}) { id }
 }""").definitions[0]
 assert isinstance(OPERATION, graphql.OperationDefinitionNode)
-DEFINITIONS = OPERATION.variable_definitions
+DEFINITIONS = OPERATION.variable_definitions or ()
 
 JUNK = st.one_of(st.none(), st.booleans(), st.integers(-(2**40), 2**40),
                  st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=5),

@@ -10,7 +10,7 @@ import pytest
 from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXTransport
-from graphql import GraphQLError, build_schema
+from graphql import GraphQLError, GraphQLInputObjectType, GraphQLObjectType, build_schema
 
 from runner.sandbox.sdl import build_sdl
 
@@ -86,4 +86,7 @@ def test_introspection_matches_the_sdl(sandbox: Any) -> None:
     local = build_schema(SDL_PATH.read_text())
     assert set(served.type_map) == set(local.type_map)
     for name in ("query_root", "mutation_root", "RecordingSession_insert_input"):
-        assert set(served.type_map[name].fields) == set(local.type_map[name].fields)  # type: ignore[union-attr]
+        served_type, local_type = served.type_map[name], local.type_map[name]
+        assert isinstance(served_type, GraphQLObjectType | GraphQLInputObjectType)
+        assert isinstance(local_type, GraphQLObjectType | GraphQLInputObjectType)
+        assert set(served_type.fields) == set(local_type.fields)
