@@ -420,6 +420,12 @@ class ControlPlane:
         except GraphQLError as err:
             raise HasuraError(_hasura_message(err.message), "validation-failed", path) from None
         try:
+            _check_page_args(args)
+            if op in ("update_many", "update_one") and not (
+                    args.get("_set") or any(v is not None for v in (args.get("_inc") or {})
+                                            .values())):
+                raise HasuraError("at least any one of _set, _inc is expected",
+                                  "validation-failed")
             return self._run(req, table, op, args, nodes, path)
         except sqlite3.IntegrityError as err:
             raise HasuraError(self._constraint_message(table, op, err), "constraint-violation",
@@ -529,7 +535,7 @@ class ControlPlane:
         if args.get("limit") is not None or args.get("offset") is not None:
             sql += " LIMIT ? OFFSET ?"
             limit = args.get("limit")
-            params += [-1 if limit is None else max(limit, 0), max(args.get("offset") or 0, 0)]
+            params += [-1 if limit is None else limit, args.get("offset") or 0]
         return self._fetch(sql, params)
 
     def _fetch(self, sql: str, params: Sequence[Any]) -> list[Row]:
@@ -628,7 +634,8 @@ class ControlPlane:
                 groups: dict[str, list[dict[str, Any]]] = {pid: [] for pid in parent_ids}
                 for child, shaped in zip(children, rendered, strict=True):
                     groups[child[rel.column]].append(shaped)
-                offset = max(args.get("offset") or 0, 0)
+                _check_page_args(args)
+                offset = args.get("offset") or 0
                 limit = args.get("limit")
                 for o, pid in zip(out, parent_ids, strict=True):
                     items = groups[pid][offset:]
@@ -822,10 +829,6 @@ class ControlPlane:
             params.append(req.now)
         where_params: list[Any] = []
         cond = self._where(table, where, alias, where_params)
-        if not set_ and not inc:
-            # Hasura still returns the matched rows for an empty _set.
-            return [r["id"] for r in self._fetch(f"SELECT id FROM {alias} WHERE {cond}",
-                                                 where_params)]
         sql = (f"UPDATE {_q(table.name)} SET {', '.join(assignments)} WHERE {cond} "
                "RETURNING id")
         try:
@@ -911,6 +914,15 @@ def _used_variables(document: DocumentNode, operation: OperationDefinitionNode) 
     while pending:
         graphql.visit(pending.pop(), _Collect())
     return frozenset(names)
+
+
+def _check_page_args(args: dict[str, Any]) -> None:
+    """Hasura parses limit/offset as non-negative integers."""
+    for name in ("limit", "offset"):
+        value = args.get(name)
+        if value is not None and value < 0:
+            raise HasuraError('expected a non-negative 32-bit integer for type "Int", but '
+                              "found a number", "validation-failed")
 
 
 def _pick_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:

@@ -342,3 +342,15 @@ def test_variables_the_operation_does_not_use_are_refused(sandbox: Any) -> None:
     body = gql(sandbox, "query($d: Boolean!) { cameras { ...F } } "
                         "fragment F on Camera { serial deviceId @include(if: $d) }", {"d": True})
     assert "errors" not in body
+
+
+def test_negative_limit_and_empty_update_are_refused(sandbox: Any) -> None:
+    err = error(sandbox, "query($n: Int) { cameras(limit: $n) { id } }", {"n": -1})
+    assert err["extensions"]["code"] == "validation-failed"
+    assert "non-negative" in err["message"]
+    err = error(sandbox, "{ cameras { records(offset: -2) { id } } }")
+    assert "non-negative" in err["message"]
+    err = error(sandbox, 'mutation { updateCameras(where: {}, _set: {}) { affected_rows } }')
+    assert err["message"] == "at least any one of _set, _inc is expected"
+    assert err["extensions"] == {"path": "$.selectionSet.updateCameras",
+                                 "code": "validation-failed"}
