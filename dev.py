@@ -24,8 +24,13 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
 # Debian packages the test suite needs: pyrealsense2 links against libusb.
 DEBIAN_PACKAGES = {"usb-1.0": "libusb-1.0-0"}
-# The main job, on the embedded sandbox (no backend configured).
-DEMO: list[list[str]] = [["validate", "campaigns/"]]
+# The main job on the embedded sandbox: check the example campaigns, apply them (a plan, then
+# the changes), and apply again to show that a second run changes nothing.
+DEMO: list[list[str]] = [
+    ["validate", "campaigns/"],
+    ["apply", "campaigns/", "--sandbox", "--auto-approve"],
+    ["apply", "campaigns/", "--sandbox", "--auto-approve"],
+]
 
 
 def sh(*args: str | Path, **kw: object) -> None:

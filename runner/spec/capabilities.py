@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path as FsPath
 from typing import Any
 
 import yaml
 
-CAPABILITIES_PATH = FsPath(__file__).resolve().parents[2] / "schemas" / "capabilities.yaml"
+from runner.resources import schema_file
+
+CAPABILITIES_PATH = schema_file("capabilities.yaml")
 
 
 @dataclass(frozen=True)

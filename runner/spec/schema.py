@@ -6,13 +6,13 @@ import difflib
 import json
 from collections.abc import Iterator
 from functools import lru_cache
-from pathlib import Path as FsPath
 from typing import Any
 
+from runner.resources import SCHEMAS_DIR
 from runner.spec.diagnostics import Diagnostic
 from runner.spec.yamlsafe import Document, Path
 
-SCHEMA_DIR = FsPath(__file__).resolve().parents[2] / "schemas"
+SCHEMA_DIR = SCHEMAS_DIR
 SCHEMA_PATH = SCHEMA_DIR / "campaign.schema.json"
 
 _TYPE_NAMES = {
