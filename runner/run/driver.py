@@ -133,6 +133,9 @@ class _Session:
     possibly_started: bool = False
     left_started: bool = False
     final_state: str | None = None
+    # The state change on the wire, if any. Interrupting a run never cancels it: a request
+    # cut off mid-flight may still be applied by the server after the exit's `Standby`.
+    inflight: asyncio.Future[str] | None = None
 
 
 async def drive(
@@ -289,7 +292,9 @@ class _Driver:
             sent = self.clock.monotonic()
             first_sent = sent if first_sent is None else first_sent
             try:
-                acked = await self.states.set_state(sid, state, timeout=REQUEST_TIMEOUT)
+                session.inflight = asyncio.ensure_future(
+                    self.states.set_state(sid, state, timeout=REQUEST_TIMEOUT))
+                acked = await asyncio.shield(session.inflight)
             except TransitionError as exc:
                 error = str(exc)
                 if not exc.retryable or self.clock.monotonic() + delay >= give_up:
@@ -322,6 +327,9 @@ class _Driver:
 
     async def put_back(self, sessions: Sequence[_Session], exit_state: str) -> None:
         """Set `exit_state` on every session that may be `Started` (all, for `Stopped`)."""
+        for session in sessions:  # answers nobody waits for any more: retrieve, ignore
+            if session.inflight is not None:
+                session.inflight.add_done_callback(_ignore_outcome)
         targets = [s for s in sessions if s.possibly_started or exit_state != "Standby"]
         if not targets:
             return
@@ -329,6 +337,11 @@ class _Driver:
         await asyncio.gather(*(self._put_back_one(s, exit_state, give_up) for s in targets))
 
     async def _put_back_one(self, session: _Session, state: str, give_up: float) -> None:
+        if session.inflight is not None and not session.inflight.done():
+            # Let the interrupted transition land first, so `state` is applied after it.
+            budget = max(0.0, give_up - self.clock.monotonic() - 0.2)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(session.inflight), budget)
         delay = 0.02
         while True:
             now = self.clock.monotonic()
@@ -347,3 +360,9 @@ class _Driver:
             session.possibly_started = False
             session.left_started = False
             return
+
+
+def _ignore_outcome(future: asyncio.Future[str]) -> None:
+    """Mark a request's outcome as seen (its exception is not news after an interrupt)."""
+    if not future.cancelled():
+        future.exception()
