@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import sqlite3
 from pathlib import Path
 
 import click
@@ -80,21 +81,25 @@ def serve(host: str, port: int, db_path: Path, admin_secret: str | None, api_key
     try:
         app = create_app(db_path, None if insecure_no_auth else admin_secret,
                          None if insecure_no_auth else api_key, seed=seed)
-        app.state.sandbox.faults = parse_faults({
-            "error_rate": error_rate, "latency_ms": latency_ms,
-            "timeout_after_commit_rate": timeout_after_commit_rate,
-            "timeout_hang_ms": timeout_hang_ms, "rate_limit_per_s": rate_limit_per_s,
-            "seed": fault_seed})
-        sock = bind(host, port)
     except StoreError as exc:
         raise ConfigError(f"sandbox database: {exc}") from None
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError(f"cannot open the sandbox database {db_path}: "
+                          f"{getattr(exc, 'strerror', None) or exc}; check --db") from None
+    app.state.sandbox.faults = parse_faults({
+        "error_rate": error_rate, "latency_ms": latency_ms,
+        "timeout_after_commit_rate": timeout_after_commit_rate,
+        "timeout_hang_ms": timeout_hang_ms, "rate_limit_per_s": rate_limit_per_s,
+        "seed": fault_seed})
+    try:
+        sock = bind(host, port)
     except OSError as exc:
-        raise ConfigError(f"cannot serve on {host}:{port} with database {db_path}: "
-                          f"{exc.strerror or exc}") from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; pick "
+                          "another --port (0 picks a free one)") from None
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     auth = "no auth (--insecure-no-auth)" if insecure_no_auth else "auth required"
     click.echo(f"sandbox listening on http://{shown}:{bound_port} (graphql /v1/graphql, "
                f"fleet /api/v1/fleet/, db {db_path}, {auth})", err=True)
-    # uvicorn installs SIGINT/SIGTERM handlers and shuts down gracefully on either.
+    # SIGINT/SIGTERM make uvicorn shut down gracefully; run() then returns (exit 0).
     make_server(app).run(sockets=[sock])

@@ -104,3 +104,17 @@ def test_insecure_no_auth_and_fault_flags(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
     assert proc.returncode == 0
+
+
+def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = _campaign("sandbox", "serve", "--port", str(port), "--db",
+                           str(tmp_path / "x.db"), "--insecure-no-auth")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}")
+    assert result.stderr.count("\n") == 1
