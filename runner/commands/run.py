@@ -287,7 +287,8 @@ def _echo_event(event: RunEvent) -> None:
 
 def _render_result(result: RunResult, output: str) -> None:
     if result.interrupted:
-        click.echo(f"interrupted: sessions set back to {result.exit_state}", err=True)
+        click.echo(f"interrupted: sessions set back to {result.exit_state} "
+                   f"({result.exit_seconds * 1000:.0f} ms)", err=True)
     if output == "json":
         click.echo(json.dumps(_result_json(result), indent=2))
         return
@@ -319,6 +320,7 @@ def _result_json(result: RunResult) -> dict[str, Any]:
         "ok": result.ok,
         "interrupted": result.interrupted,
         "exit_state": result.exit_state,
+        "exit_seconds": round(result.exit_seconds, 6),
         "sessions": [
             {
                 "campaign": s.campaign,

@@ -115,6 +115,7 @@ class RunResult:
     sessions: tuple[SessionResult, ...]
     interrupted: bool
     exit_state: str
+    exit_seconds: float = 0.0  # how long putting sessions back took (the promise: < 1 s)
 
     @property
     def ok(self) -> bool:
@@ -177,7 +178,9 @@ async def drive(
         everything.cancel()  # cancels every session task that is still waiting
         await asyncio.gather(everything, return_exceptions=True)
         # Shielded so a second Ctrl-C cannot abandon sessions half-way through the undo.
+        began = driver.clock.monotonic()
         await asyncio.shield(driver.put_back(sessions, exit_state))
+        exit_seconds = driver.clock.monotonic() - began
     return RunResult(
         sessions=tuple(
             SessionResult(
@@ -196,6 +199,7 @@ async def drive(
         ),
         interrupted=interrupted,
         exit_state=exit_state,
+        exit_seconds=exit_seconds,
     )
 
 

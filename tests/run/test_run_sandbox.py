@@ -175,7 +175,7 @@ def test_second_runner_is_refused_and_stop_on_exit_leaves_stopped(
 
     first.send_signal(signal.SIGINT)
     code, _, err = finish(first)
-    assert code == 130 and "interrupted: sessions set back to Stopped" in err
+    assert code == 130 and "interrupted: sessions set back to Stopped (" in err
     assert session_state(sandbox, sid) == "Stopped"
 
 
