@@ -190,8 +190,9 @@ class Sandbox:
     def reseed(self) -> None:
         """Wipe every table and apply the seed (if any) again."""
         with transaction(self.conn):
-            for name in ("sim_open", "fleet_recording", "fleet_device", "sandbox_meta"):
+            for name in ("sim_open", "sim_scheduled", "fleet_recording", "fleet_device"):
                 self.conn.execute(f"DELETE FROM {name}")
+            self.conn.execute("DELETE FROM sandbox_meta WHERE key = 'seed'")
             for table in reversed(list(TABLES.values())):
                 self.conn.execute(f'DELETE FROM "{table.name}"')
             if self.seed == "demo":

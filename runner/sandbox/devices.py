@@ -38,11 +38,11 @@ def _parse_fleet_time(text: str) -> datetime:
 
 
 def due(conn: sqlite3.Connection, now: datetime) -> bool:
-    """Whether the clock has passed a scheduled start or an automatic stop."""
+    """Whether the clock has passed a scheduled start or a scheduled stop."""
     return bool(
         conn.execute('SELECT 1 FROM "RecordingSession" WHERE state = \'Scheduled\' '
                      'AND "startDate" <= ? LIMIT 1', (timestamp_of(now),)).fetchone()
-        or conn.execute("SELECT 1 FROM sim_open WHERE auto_stop_at <= ? LIMIT 1",
+        or conn.execute("SELECT 1 FROM sim_scheduled WHERE stop_at <= ? LIMIT 1",
                         (fleet_time(now),)).fetchone())
 
 
@@ -50,38 +50,47 @@ def reconcile(conn: sqlite3.Connection, now: datetime) -> None:
     """Bring fleet recordings in line with session states (call inside a transaction)."""
     now_text = fleet_time(now)
     stamp = timestamp_of(now)
-    # Scheduled sessions whose start has passed: start them at startDate (not "now"), so a
-    # clock jumped past a window still yields the recording the window would have made.
-    for sid, start, end in conn.execute(
-            'SELECT id, "startDate", "endDate" FROM "RecordingSession" '
-            "WHERE state = 'Scheduled' AND \"startDate\" <= ?",
-            (stamp,)).fetchall():
+    # Scheduled sessions whose start has passed start at startDate — or when they were
+    # created, if that was later — not at "now": a clock jumped past a window still yields
+    # the recording the window would have made. A window already over when the session was
+    # created never starts.
+    for sid, start, end, created in conn.execute(
+            'SELECT id, "startDate", "endDate", "createdAt" FROM "RecordingSession" '
+            "WHERE state = 'Scheduled' AND \"startDate\" <= ?", (stamp,)).fetchall():
+        start_at = max(_session_time(start), _session_time(created))
+        stop_at = _session_time(end)
+        if stop_at <= start_at:
+            conn.execute('UPDATE "RecordingSession" SET state = \'Stopped\', "updatedAt" = ? '
+                         "WHERE id = ?", (stamp, sid))
+            continue
         conn.execute('UPDATE "RecordingSession" SET state = \'Started\', "updatedAt" = ? '
-                     "WHERE id = ?", (stamp, sid))
-        started = _session_time(start)
-        _open_missing(conn, sid, fleet_time(started), fleet_time(_session_time(end)))
-    # Automatic stops (a scheduled session's endDate).
-    for sid, stop in conn.execute("SELECT DISTINCT session_id, auto_stop_at FROM sim_open "
-                                  "WHERE auto_stop_at <= ?", (now_text,)).fetchall():
+                     "WHERE id = ?", (timestamp_of(start_at), sid))
+        conn.execute("INSERT INTO sim_scheduled (session_id, stop_at) VALUES (?, ?) "
+                     "ON CONFLICT(session_id) DO UPDATE SET stop_at = excluded.stop_at",
+                     (sid, fleet_time(stop_at)))
+        _open_missing(conn, sid, fleet_time(start_at))
+    # Scheduled stops (endDate), also for sessions without cameras.
+    for sid, stop in conn.execute("SELECT session_id, stop_at FROM sim_scheduled "
+                                  "WHERE stop_at <= ?", (now_text,)).fetchall():
         conn.execute('UPDATE "RecordingSession" SET state = \'Stopped\', "updatedAt" = ? '
                      "WHERE id = ? AND state = 'Started'",
                      (timestamp_of(_parse_fleet_time(stop)), sid))
         for (uid,) in conn.execute("SELECT recording_uid FROM sim_open WHERE session_id = ?",
                                    (sid,)).fetchall():
             _close(conn, uid, stop, now_text)
+        conn.execute("DELETE FROM sim_scheduled WHERE session_id = ?", (sid,))
     # Sessions now Started get a recording per device; recordings of sessions that left
     # Started (or were deleted) complete now.
     for (sid,) in conn.execute('SELECT id FROM "RecordingSession" WHERE state = \'Started\''
                                ).fetchall():
-        _open_missing(conn, sid, now_text, None)
+        _open_missing(conn, sid, now_text)
     for (uid,) in conn.execute(
             'SELECT o.recording_uid FROM sim_open o LEFT JOIN "RecordingSession" s '
             "ON s.id = o.session_id WHERE s.id IS NULL OR s.state <> 'Started'").fetchall():
         _close(conn, uid, now_text, now_text)
 
 
-def _open_missing(conn: sqlite3.Connection, session_id: str, started_at: str,
-                  auto_stop_at: str | None) -> None:
+def _open_missing(conn: sqlite3.Connection, session_id: str, started_at: str) -> None:
     rows = conn.execute(
         'SELECT c."deviceId", c.serial, s.type, s.encoder, s.bitrate, s."frameRate" '
         'FROM "Record" r JOIN "Camera" c ON c.id = r."cameraId" '
@@ -105,8 +114,8 @@ def _open_missing(conn: sqlite3.Connection, session_id: str, started_at: str,
             "created_at, updated_at) VALUES (?, ?, 'recording', '[]', '[]', ?, ?, ?)",
             (uid, device, started_at, started_at, started_at))
         conn.execute("INSERT INTO sim_open (session_id, device, recording_uid, started_at, "
-                     "auto_stop_at, streams) VALUES (?, ?, ?, ?, ?, ?)",
-                     (session_id, device, uid, started_at, auto_stop_at, json.dumps(streams)))
+                     "streams) VALUES (?, ?, ?, ?, ?)",
+                     (session_id, device, uid, started_at, json.dumps(streams)))
 
 
 def _ensure_device(conn: sqlite3.Connection, device: str, when: str) -> None:

@@ -36,9 +36,13 @@ CREATE INDEX IF NOT EXISTS fleet_recording_device ON fleet_recording (device, cr
 CREATE INDEX IF NOT EXISTS fleet_recording_status ON fleet_recording (status, created_at, seq);
 CREATE TABLE IF NOT EXISTS sim_open (
     session_id TEXT NOT NULL, device TEXT NOT NULL, recording_uid TEXT NOT NULL,
-    started_at TEXT NOT NULL, auto_stop_at TEXT, streams TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    auto_stop_at TEXT,  -- unused since sim_scheduled; kept so older files still open
+    streams TEXT NOT NULL,
     PRIMARY KEY (session_id, device)
 );
+CREATE TABLE IF NOT EXISTS sim_scheduled (session_id TEXT PRIMARY KEY, stop_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sim_scheduled_stop ON sim_scheduled (stop_at);
 CREATE TABLE IF NOT EXISTS sandbox_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS "RecordingSession_state_idx" ON "RecordingSession" (state, "startDate");
 """

@@ -123,3 +123,34 @@ def test_failed_mutation_leaves_no_recording_behind(sandbox: Any) -> None:
     assert body["errors"][0]["extensions"]["code"] == "constraint-violation"
     assert _recordings(sandbox, status="recording") == []
     assert _state(sandbox, sid) == "Standby"
+
+
+def test_scheduled_session_without_cameras_still_stops_at_end(sandbox: Any) -> None:
+    sandbox.set_clock(_at("2026-12-01T07:00:00"))
+    sid = new_session(sandbox, "empty", [], state="Scheduled",
+                      start="2026-12-01T08:00:00", end="2026-12-01T09:00:00")
+    sandbox.set_clock(_at("2026-12-01T08:30:00"))
+    assert _state(sandbox, sid) == "Started"
+    sandbox.set_clock(_at("2026-12-01T09:30:00"))
+    assert _state(sandbox, sid) == "Stopped"
+
+
+def test_session_created_inside_its_window_records_from_creation(sandbox: Any) -> None:
+    sandbox.set_clock(_at("2026-12-01T08:20:00"))
+    sid = new_session(sandbox, "late", ["936322070512"], state="Scheduled",
+                      start="2026-12-01T08:00:00", end="2026-12-01T09:00:00")
+    assert _state(sandbox, sid) == "Started"
+    (rec,) = _recordings(sandbox, status="recording")
+    assert rec["started_at"] == "2026-12-01T08:20:00.000000Z"
+    sandbox.set_clock(_at("2026-12-01T10:00:00"))
+    done = fleet(sandbox, "GET", f"recordings/{rec['uid']}/").json()
+    assert done["status"] == "completed" and done["duration_seconds"] == 2400.0
+
+
+def test_session_created_after_its_window_never_records(sandbox: Any) -> None:
+    sandbox.set_clock(_at("2026-12-02T00:00:00"))
+    before = len(_recordings(sandbox))
+    sid = new_session(sandbox, "too-late", ["936322070512"], state="Scheduled",
+                      start="2026-12-01T08:00:00", end="2026-12-01T09:00:00")
+    assert _state(sandbox, sid) == "Stopped"
+    assert len(_recordings(sandbox)) == before
