@@ -103,7 +103,12 @@ async def _scan(
     async with gate:
         async for page in fleet.recording_pages(device=device, status=status):
             for item in page:
-                recording = Recording.from_api(item)
+                try:
+                    recording = Recording.from_api(item)
+                except (KeyError, TypeError, AttributeError):
+                    raise FleetError(f"fleet API: a recording of device {device} has no usable "
+                                     "`uid` in GET /fleet/recordings/; is AVALA_BASE_URL the "
+                                     "fleet API?") from None
                 if not membership.contains(recording):
                     continue
                 tally.scanned += 1
