@@ -44,10 +44,20 @@ def ensure_debian_packages() -> None:
         return
     if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
         sh("apt-get", "update", "-qq")
-        sh("apt-get", "install", "-y", "-qq", *missing, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        sh(
+            "apt-get",
+            "install",
+            "-y",
+            "-qq",
+            *missing,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
     else:
-        print(f"note: install the Debian package(s) {' '.join(missing)} (sudo apt-get install "
-              f"{' '.join(missing)}) to run the RealSense tests", file=sys.stderr)
+        print(
+            f"note: install the Debian package(s) {' '.join(missing)} (sudo apt-get install "
+            f"{' '.join(missing)}) to run the RealSense tests",
+            file=sys.stderr,
+        )
 
 
 def ensure_venv(extra: str) -> None:

@@ -1,4 +1,4 @@
-"""The CLI shell: help, version, unknown commands and error mapping, as users and scripts see them."""
+"""The CLI shell: help, version, unknown commands and error mapping, as scripts see them."""
 
 from __future__ import annotations
 
@@ -50,7 +50,9 @@ def test_help_does_not_import_heavy_modules() -> None:
         "if m in sys.modules]\n"
         "print('HEAVY=' + ','.join(heavy))"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip().splitlines()[-1] == "HEAVY="
 
 
@@ -58,7 +60,10 @@ def test_help_does_not_import_heavy_modules() -> None:
     ("error", "code"), [(CampaignError("boom at x.yaml:3:1"), 1), (UsageError("bad flag"), 2)]
 )
 def test_campaign_errors_map_to_one_line_and_exit_code(
-    error: CampaignError, code: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    error: CampaignError,
+    code: int,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import click
 
