@@ -145,13 +145,16 @@ def _report(plan: Plan, conflicts: int, output: str) -> None:
 
 async def _apply_fleet(backends: Backends, plans: tuple[Any, ...], allow_delete: bool,
                        output: str) -> None:
-    from runner.recordings import apply_recordings, render_apply_summary
+    from runner.recordings import apply_recordings, progress_bar, render_apply_summary
 
     fleet = backends.fleet()
     if fleet is None:
         return
+    total = sum(len(plan.changes) for plan in plans)
     async with fleet:
-        result = await apply_recordings(plans, fleet, allow_delete=allow_delete)
+        with progress_bar(total, enabled=sys.stderr.isatty()) as progress:
+            result = await apply_recordings(plans, fleet, allow_delete=allow_delete,
+                                            progress=progress)
     to_stderr = output != "text"
     click.echo(render_apply_summary(result, color=use_color(sys.stderr if to_stderr
                                                             else sys.stdout)), err=to_stderr)
