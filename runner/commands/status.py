@@ -20,6 +20,7 @@ from runner.commands._backend import (
 )
 from runner.compile import Desired, compile_campaigns
 from runner.plan.model import Actual, ActualSession
+from runner.run import burst_status
 from runner.spec.model import Campaign
 
 
@@ -94,20 +95,11 @@ def status_rows(campaigns: tuple[Campaign, ...], desired: Desired, actual: Actua
             ],
             "not_applied": missing,
         }
-        bursts = _burst_status(campaign, now, state_dir)
+        bursts = burst_status(campaign, now, state_dir)
         if bursts is not None:
-            entry["bursts"] = bursts
+            entry["bursts"] = {"summary": bursts.summary(), **bursts.as_dict()}
         out.append(entry)
     return out
-
-
-def _burst_status(campaign: Campaign, now: dt.datetime, state_dir: Path) -> str | None:
-    try:
-        from runner.run import burst_status
-    except ImportError:  # the burst runner is optional
-        return None
-    found = burst_status(campaign, now, state_dir)
-    return None if found is None else str(found.summary())
 
 
 def render_status(rows: list[dict[str, Any]]) -> str:
@@ -116,7 +108,7 @@ def render_status(rows: list[dict[str, Any]]) -> str:
     for entry in rows:
         lines.append(f"{entry['campaign']} (trigger: {entry['trigger']})")
         if entry.get("bursts"):
-            lines.append(f"  bursts: {entry['bursts']}")
+            lines.append(f"  bursts: {entry['bursts']['summary']}")
         if not entry["sessions"]:
             lines.append("  no sessions in the control plane (run `campaign apply`)")
         width = max((len(s["name"]) for s in entry["sessions"]), default=0)
@@ -124,7 +116,7 @@ def render_status(rows: list[dict[str, Any]]) -> str:
             extra = "" if s["declared"] else "  [not declared]"
             storage = (f"  {s['storage_bytes'] / 1e6:,.0f} MB" if s["storage_bytes"] else "")
             lines.append(f"  {s['name']:<{width}}  {s['state']:<9}  {s['start'][:16]} -> "
-                         f"{s['end'][:16]}  {s['next']}{storage}{extra}")
+                         f"{s['end'][:16]} UTC  {s['next']}{storage}{extra}")
         if entry["not_applied"]:
             lines.append(f"  not applied yet: {', '.join(entry['not_applied'])}")
         lines.append("")
