@@ -63,8 +63,8 @@ def apply(
     if len(paths) == 1 and _is_saved_plan(Path(paths[0])):
         backends = resolve_backends(sandbox=sandbox, insecure=insecure,
                                     config_file=config_file, timeout=timeout)
-        return asyncio.run(_apply_saved(Path(paths[0]), backends, auto_approve, lock_timeout,
-                                        output))
+        return asyncio.run(_apply_saved(Path(paths[0]), backends, auto_approve, allow_delete,
+                                        lock_timeout, output))
     now = parse_now(now_text)
     campaigns = load(paths, now)
     desired = compile_campaigns(campaigns, now, parse_horizon(horizon))
@@ -110,8 +110,10 @@ async def _apply(
     return 0
 
 
-async def _apply_saved(path: Path, backends: Backends, auto_approve: bool,
+async def _apply_saved(path: Path, backends: Backends, auto_approve: bool, allow_delete: bool,
                        lock_timeout: float, output: str) -> int:
+    """Apply a saved plan: the control-plane part (refused whole if stale), then the saved
+    recording changes (each one refused if the recording changed since the plan)."""
     from runner.apply import apply_plan, make_plan
     from runner.plan.saved import load_plan
 
@@ -119,18 +121,41 @@ async def _apply_saved(path: Path, backends: Backends, auto_approve: bool,
     if saved.endpoint and saved.endpoint != backends.label:
         raise PlanError(f"{path} was made against {saved.endpoint}, not {backends.label}; "
                         "make the plan again against this control plane")
+    fleet_plans = saved.recordings
+    if saved.recording_changes:
+        # Every check that can refuse the recordings part runs before anything is written.
+        _check_saved_fleet(path, saved.fleet_endpoint, saved.recording_changes, backends)
+        from runner.recordings import check_deletions
+
+        check_deletions(fleet_plans, allow_delete=allow_delete)
     async with backends.control_plane() as cp:
         plan = await make_plan(cp, saved.desired, saved.now, saved.options)
         if plan.fingerprint != saved.fingerprint:
             raise PlanError(f"{path} is stale: the control plane changed since the plan was "
                             "made; run `campaign plan --out` again and review it")
+        plan = dataclasses.replace(plan, recordings=fleet_plans)
         emit(plan, output)
         if not plan.has_changes():
             return 0
         confirm("Apply this saved plan?", auto_approve)
         result = await apply_plan(cp, plan, lock_timeout=lock_timeout, replan=False)
     _report(result.plan, result.conflicts, output)
+    if fleet_plans:
+        await _apply_fleet(backends, fleet_plans, allow_delete, output)
     return 0
+
+
+def _check_saved_fleet(path: Path, planned_at: str, changes: int, backends: Backends) -> None:
+    """Refuse a saved plan's recording changes without the fleet API they were planned on."""
+    from runner.backends.config import redact_url
+
+    if not backends.fleet_url or not backends.fleet_key:
+        raise PlanError(f"{path} changes {changes} fleet recording(s) but no fleet API is "
+                        "configured; set $AVALA_BASE_URL and $AVALA_API_KEY and apply it again")
+    here = redact_url(backends.fleet_url)
+    if planned_at and planned_at != here:
+        raise PlanError(f"{path} changes recordings on {planned_at}, not {here}; make the plan "
+                        "again against this fleet API")
 
 
 def _report(plan: Plan, conflicts: int, output: str) -> None:

@@ -63,7 +63,8 @@ def plan(
     if out_file is not None:
         from runner.plan.saved import save_plan
 
-        save_plan(result, out_file, endpoint=backends.label)
+        save_plan(result, out_file, endpoint=backends.label,
+                  fleet_endpoint=backends.fleet_url if result.recordings else None)
         click.echo(f"Saved the plan to {out_file}; apply it with `campaign apply {out_file}`.",
                    err=True)
     return 2 if detailed_exitcode and result.has_changes() else 0

@@ -2,8 +2,16 @@
 
 A saved plan holds what apply needs to redo the diff (the desired objects, options, `now`)
 plus a fingerprint of the actual state it was made against; `apply FILE` re-reads the
-control plane and rejects the plan as stale when the fingerprint differs. It never holds
-secrets: no admin secret, and the endpoint only without credentials or query string.
+control plane and rejects the plan as stale when the fingerprint differs. It also holds the
+planned fleet recording changes (`recordings`, every change with its before/after state), which
+`apply FILE` makes as planned; their staleness is checked per recording when they are applied.
+It never holds secrets: no admin secret, no fleet API key, and the endpoints only without
+credentials or query string.
+
+`format_version` is the plan document's schema, shared with `plan -o json`;
+`saved_format_version` is the version of the saved-file envelope. Files without it were
+written before saved plans carried the recording changes and are refused (applying them
+would silently skip those changes).
 """
 
 from __future__ import annotations
@@ -13,27 +21,40 @@ import json
 from pathlib import Path
 from typing import Any
 
+from runner.backends.config import redact_url
 from runner.compile import Desired, DesiredRecord, DesiredSession, DesiredStream
 from runner.errors import PlanError
 from runner.plan.model import Plan, PlanOptions
 from runner.plan.render import FORMAT_VERSION, plan_to_json
 
 KIND = "campaign-plan"
+# "2": the file carries the fleet recording changes. Files without the key (envelope 1)
+# stored the control plane only.
+SAVED_FORMAT_VERSION = "2"
 
 
-def plan_file_data(plan: Plan, *, endpoint: str) -> dict[str, Any]:
+def plan_file_data(plan: Plan, *, endpoint: str, fleet_endpoint: str | None = None
+                   ) -> dict[str, Any]:
     """The JSON document of a saved plan (the rendered plan plus what apply needs)."""
-    data = plan_to_json(plan)
-    data["kind"] = KIND
+    body = plan_to_json(plan, recordings=_recordings_to_json(plan.recordings))
+    # `kind` right after `format_version`: `is_saved_plan` looks for it in the first 4 KiB,
+    # and the changes and recordings before it could be megabytes.
+    data: dict[str, Any] = {"format_version": body.pop("format_version"), "kind": KIND,
+                            "saved_format_version": SAVED_FORMAT_VERSION, **body}
     data["endpoint"] = endpoint
+    # Where the recording changes were planned (apply refuses another fleet); redacted so a
+    # URL carrying credentials could never land in the file.
+    data["fleet_endpoint"] = redact_url(fleet_endpoint) if fleet_endpoint else ""
     data["versions"] = [list(v) for v in plan.versions]
     data["desired"] = _desired_to_json(plan.desired)
     return data
 
 
-def save_plan(plan: Plan, path: Path, *, endpoint: str) -> None:
+def save_plan(plan: Plan, path: Path, *, endpoint: str, fleet_endpoint: str | None = None
+              ) -> None:
     """Write the plan to `path` (atomically: a crash never leaves half a file)."""
-    text = json.dumps(plan_file_data(plan, endpoint=endpoint), indent=1) + "\n"
+    data = plan_file_data(plan, endpoint=endpoint, fleet_endpoint=fleet_endpoint)
+    text = json.dumps(data, indent=1) + "\n"
     tmp = path.with_name(path.name + ".tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
@@ -59,13 +80,20 @@ class LoadedPlan:
     """A saved plan read back: what `apply FILE` re-diffs and checks."""
 
     def __init__(self, data: dict[str, Any], desired: Desired, options: PlanOptions,
-                 now: dt.datetime) -> None:
+                 now: dt.datetime, recordings: tuple[Any, ...] = ()) -> None:
         self.data = data
         self.desired = desired
         self.options = options
         self.now = now
+        self.recordings = recordings  # RecordingPlan values (runner.recordings)
         self.fingerprint: str = data["fingerprint"]
         self.endpoint: str = data.get("endpoint", "")
+        self.fleet_endpoint: str = data.get("fleet_endpoint", "")
+
+    @property
+    def recording_changes(self) -> int:
+        """How many fleet recording changes (updates and deletions) the plan makes."""
+        return sum(len(plan.changes) for plan in self.recordings)
 
 
 def load_plan(path: Path) -> LoadedPlan:
@@ -81,14 +109,45 @@ def load_plan(path: Path) -> LoadedPlan:
     if data.get("format_version") != FORMAT_VERSION:
         raise PlanError(f"{path}: plan format_version {data.get('format_version')!r} is not "
                         f"{FORMAT_VERSION!r}; make the plan again with this version")
+    envelope = data.get("saved_format_version")
+    if envelope is None:
+        raise PlanError(f"{path}: the saved plan was written by an older campaign that did not "
+                        "save recording changes; make it again with `campaign plan --out`")
+    if envelope != SAVED_FORMAT_VERSION:
+        raise PlanError(f"{path}: saved_format_version {envelope!r} is not "
+                        f"{SAVED_FORMAT_VERSION!r}; make the plan again with this version")
     try:
         options = PlanOptions(**{k: bool(v) for k, v in data["options"].items()})
         now = dt.datetime.fromisoformat(data["now"])
         desired = _desired_from_json(data["desired"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanError(f"{path}: the saved plan is damaged ({type(exc).__name__}: {exc}); "
                         "make it again with `campaign plan --out`") from exc
-    return LoadedPlan(data, desired, options, now)
+    recordings = _recordings_from_json(data.get("recordings", []), path)
+    return LoadedPlan(data, desired, options, now, recordings)
+
+
+def _recordings_to_json(plans: tuple[Any, ...]) -> list[dict[str, Any]]:
+    if not plans:
+        return []
+    # Imported here: the plan layer only touches the fleet layer when there is a section.
+    from runner.recordings import recordings_to_json
+
+    return list(recordings_to_json(plans))
+
+
+def _recordings_from_json(section: Any, path: Path) -> tuple[Any, ...]:
+    if section == []:
+        return ()
+    from runner.recordings import recordings_from_json
+
+    try:
+        return tuple(recordings_from_json(section))
+    except PlanError as exc:
+        raise PlanError(f"{path}: {exc}") from None
+    except AttributeError as exc:  # e.g. a change that is a list, not an object
+        raise PlanError(f"{path}: saved plan: the recordings section is malformed ({exc}); "
+                        "make the plan again") from None
 
 
 def _desired_to_json(desired: Desired) -> dict[str, Any]:
