@@ -61,14 +61,17 @@ def ensure_debian_packages() -> None:
 
 
 def ensure_venv(extra: str) -> None:
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extra.encode()).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == wanted:
+    """Install the project with `extra` unless the same packaging files were installed with it
+    (or with `dev`, which includes every other extra)."""
+    packaging = b"".join((ROOT / name).read_bytes() for name in ("pyproject.toml", "setup.py"))
+    digest = hashlib.sha256(packaging).hexdigest()
+    if STAMP.exists() and STAMP.read_text() in (f"{digest} {extra}", f"{digest} dev"):
         return
     if not (BIN / "python").exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
     sh(BIN / "python", "-m", "pip", "install", "-q", "--upgrade", "pip")
     sh(BIN / "python", "-m", "pip", "install", "-q", "-e", f".[{extra}]")
-    STAMP.write_text(wanted)
+    STAMP.write_text(f"{digest} {extra}")
 
 
 def main(argv: list[str]) -> int:
