@@ -95,7 +95,12 @@ def _parse_now(text: str) -> dt.datetime:
             f"--now {text!r} is not an ISO 8601 time; write e.g. 2026-12-01T08:00:00+01:00"
         ) from None
     if value.tzinfo is None:
-        raise UsageError(f"--now {text!r} has no UTC offset; add one, e.g. {text}Z")
+        # A date alone parses (offset and all) as naive midnight: suggest a full time, not
+        # `{text}Z`, which for "2026-01-01Z" would read "2026-01-01ZZ".
+        raise UsageError(
+            f"--now {text!r} has no UTC offset (a date alone takes none); "
+            f"write e.g. {value.isoformat()}Z"
+        )
     return value
 
 

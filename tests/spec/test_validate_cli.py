@@ -159,6 +159,19 @@ def test_usage_errors_exit_two(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert code == 2
 
 
+def test_now_without_offset_suggests_a_value_that_parses(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A date alone (even with Z) parses as naive midnight; the suggestion must itself be valid.
+    for given in ("2026-01-01", "2026-01-01Z", "2026-01-01T08:00"):
+        code, _, err = run(capsys, "validate", str(tmp_path), "--now", given)
+        assert code == 2 and "offset" in err
+        suggested = err.rsplit("e.g. ", 1)[1].split()[0]
+        assert "ZZ" not in suggested
+        code, _, err = run(capsys, "validate", str(tmp_path), "--now", suggested)
+        assert code == 0, err
+
+
 def test_empty_directory_is_valid_but_says_so(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
