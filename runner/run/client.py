@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from runner.backends.config import redact_url
 from runner.errors import ControlPlaneError
 
 _SET_STATE = (
@@ -116,11 +117,13 @@ class SessionStates:
         try:
             response = await self._http.post(self._url, content=body, timeout=timeout)
         except httpx.TimeoutException as exc:
-            raise TransitionError(f"control plane timed out ({type(exc).__name__})",
-                                  retryable=True) from exc
+            raise TransitionError(
+                f"control plane {redact_url(self._url)} timed out ({type(exc).__name__}); "
+                "check the endpoint and retry", retryable=True) from exc
         except httpx.HTTPError as exc:
-            raise TransitionError(f"control plane unreachable: {type(exc).__name__}",
-                                  retryable=True) from exc
+            raise TransitionError(
+                f"control plane {redact_url(self._url)} unreachable ({type(exc).__name__}); "
+                "check the endpoint and retry", retryable=True) from exc
         self.last_request = time.monotonic()
         if response.status_code != 200:
             raise TransitionError(
