@@ -36,7 +36,8 @@ from runner.spec.yamlsafe import Document, Path
 _DAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 _DAY_SETS = {"weekdays": {1, 2, 3, 4, 5}, "weekends": {6, 7}, "daily": {1, 2, 3, 4, 5, 6, 7}}
 _STREAM_DEFAULTS = {"nearCut": 0, "farCut": 65535}
-_OFFSET = re.compile(r"(Z|[+-]\d{2}(:?\d{2})?)$", re.IGNORECASE)
+# A date with an offset but no time: Python parses it as naive midnight, dropping the offset.
+_DATE_WITH_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}\s*(Z|[+-]\d{2}(:?\d{2})?)", re.IGNORECASE)
 
 
 class _Checker:
@@ -211,6 +212,14 @@ class _Checker:
                 f"invalid timestamp {raw!r}",
                 "write ISO 8601 such as 2026-12-01T08:00:00 (with timezone) or "
                 "2026-12-01T08:00:00+01:00",
+            )
+            return None
+        if value.tzinfo is None and _DATE_WITH_OFFSET.fullmatch(raw):
+            self.report(
+                path,
+                "CMP201",
+                f"invalid timestamp {raw!r}: a date with a UTC offset needs a time of day",
+                f"write e.g. {raw[:10]}T00:00:00{raw[10:].strip()}",
             )
             return None
         if value.tzinfo is not None:

@@ -174,3 +174,14 @@ def test_past_window_warning_needs_now() -> None:
     assert not load_sources({"f.yaml": text}).warnings
     result = load_sources({"f.yaml": text}, now=NOW)
     assert result.ok and [d.code for d in result.warnings] == ["CMP205"]
+
+
+@pytest.mark.parametrize("start", ["2026-12-01+05:00", "2026-12-01Z", "2026-12-01-0300"])
+def test_a_date_with_an_offset_but_no_time_is_refused_not_dropped(start: str) -> None:
+    # Python reads such a date as naive midnight; the written offset must never be lost.
+    text = FILE.replace('start: "2026-12-01T08:00:00Z"', f'start: "{start}"')
+    result = load_sources({"f.yaml": text}, now=NOW)
+    [d] = [d for d in result.errors if d.code == "CMP201"]
+    assert start in d.message and "time of day" in d.message
+    assert d.hint and "T00:00:00" in d.hint
+    assert not result.campaigns
