@@ -109,12 +109,7 @@ def _cameras_text(found: Sequence[Any]) -> str:
         ]
         if camera.error:
             lines.append(f"  profiles unavailable: {camera.error}")
-        rows = _profile_rows(camera.profiles)
-        if rows:
-            widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-            for row in rows:
-                cells = (c.ljust(w) for c, w in zip(row, widths, strict=True))
-                lines.append(("  " + "  ".join(cells)).rstrip())
+        lines += _table(_profile_rows(camera.profiles), indent="  ")
         blocks.append("\n".join(lines) + "\n")
     return "\n".join(blocks)
 
@@ -240,6 +235,13 @@ def list_cameras(output: str, model: str | None, device: str | None, sandbox: bo
                    or device else "."))
         return
     rows = [("MODEL", "SERIAL", "DEVICE")] + [(c.model, c.serial, c.device) for c in found]
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    click.echo("\n".join(_table(rows)))
+
+
+def _table(rows: Sequence[tuple[str, ...]], indent: str = "") -> list[str]:
+    """Rows as lines of left-aligned columns two spaces apart (the first row is the header)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
+        (indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))).rstrip()
+        for row in rows
+    ]
