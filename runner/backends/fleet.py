@@ -73,7 +73,12 @@ def _is_loopback(host: str | None) -> bool:
 
 def check_base_url(base_url: str, *, in_process: bool = False) -> str:
     """Validate `AVALA_BASE_URL`: HTTPS, or plain HTTP to a loopback host (or in-process)."""
-    parts = urlsplit(base_url)
+    try:
+        parts = urlsplit(base_url)
+        _ = parts.port  # raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise ConfigError(f"fleet API base URL is not a valid URL ({exc}); set AVALA_BASE_URL "
+                          "like https://host/api/v1") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
             f"fleet API base URL {_safe_url(base_url)!r} is not an http(s) URL; "

@@ -74,3 +74,11 @@ def test_backoff_is_full_jitter_under_a_growing_cap() -> None:
         waits = [client._backoff(attempt) for _ in range(200)]
         assert all(0 <= w <= cap for w in waits)
         assert max(waits) > cap * 0.8 and min(waits) < cap * 0.2  # spread over the whole range
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "https://host:abc/api/v1",
+                                 "https://host:99999/api/v1"])
+def test_malformed_base_url_is_a_config_error(url: str) -> None:
+    with pytest.raises(ConfigError, match="not a valid URL"):
+        fleet_settings({"AVALA_BASE_URL": url, "AVALA_API_KEY": "k"})
+
