@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from runner.resources import SCHEMAS_DIR
+from runner.resources import schema_file
 from runner.spec.diagnostics import Diagnostic
 from runner.spec.yamlsafe import Document, Path
 
-SCHEMA_DIR = SCHEMAS_DIR
-SCHEMA_PATH = SCHEMA_DIR / "campaign.schema.json"
+SCHEMA_PATH = schema_file("campaign.schema.json")
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -53,12 +52,10 @@ def _fast_is_valid() -> Any:
     """jsonschema-rs's compiled validator (about 100x faster) for the common all-valid case.
 
     Errors are still produced by python-jsonschema, whose error objects carry the schema
-    keyword and path we turn into diagnostics. Falls back when jsonschema-rs is missing.
+    keyword and path we turn into diagnostics. jsonschema-rs is a required dependency.
     """
-    try:
-        import jsonschema_rs
-    except ImportError:
-        return _validator().is_valid
+    import jsonschema_rs
+
     return jsonschema_rs.validator_for(schema()).is_valid
 
 
