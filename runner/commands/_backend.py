@@ -39,13 +39,9 @@ class Backends:
     fleet_url: str | None = None
     fleet_key: str | None = field(default=None, repr=False)
 
-    def control_plane(self, *, timeout: float | None = None) -> ControlPlane:
+    def control_plane(self) -> ControlPlane:
         """A control-plane client (use with `async with`)."""
-        config = self.control
-        if timeout is not None:
-            config = ControlPlaneConfig(config.endpoint, config.admin_secret, timeout,
-                                        config.embedded, config.sandbox_db)
-        return ControlPlane(config, transport=self.transport)
+        return ControlPlane(self.control, transport=self.transport)
 
     def fleet(self) -> Any:
         """A fleet API client, or None when no fleet API is configured."""
@@ -198,10 +194,8 @@ async def plan_fleet(
     """Recording plans (runner.recordings) for campaigns that declare `spec.recordings`."""
     if not any(c.recordings is not None for c in campaigns):
         return ()
-    try:
-        from runner.recordings import plan_recordings
-    except ImportError:  # the post-recording layer is optional
-        return ()
+    from runner.recordings import plan_recordings
+
     fleet = backends.fleet()
     if fleet is None:
         click.echo("note: campaigns declare recording rules but no fleet API is configured "
