@@ -84,6 +84,7 @@ class Wiring:
         self.backends = backends
         self.state_dir: Path = backends.state_dir
         control = backends.control
+        self.timeout: float = control.timeout  # --timeout / campaign.toml, for one-off requests
         headers = {"x-hasura-admin-secret": control.admin_secret} if control.admin_secret else {}
         self._endpoint = Endpoint(control.endpoint, headers, backends.transport)
 
@@ -148,7 +149,7 @@ async def _drive(wiring: Wiring, targets: list[BurstTarget], max_lateness: dt.ti
         async with wiring.endpoint().client() as http:
             states = SessionStates(http, wiring.endpoint().url)
             # This read also opens the connection every transition will reuse.
-            rows = await states.read([t.session_id for t in targets])
+            rows = await states.read([t.session_id for t in targets], timeout=wiring.timeout)
             now = clock.now()
             state_dir = wiring.state_dir
             saved: dict[str, Any] = {}

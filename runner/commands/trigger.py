@@ -7,7 +7,6 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -112,12 +111,12 @@ async def _switch(wiring: Wiring, name: str, sid: str, wanted: str) -> tuple[str
     endpoint = wiring.endpoint()
     async with endpoint.client() as http:
         states = SessionStates(http, endpoint.url)
-        rows = await states.read([sid])
+        rows = await states.read([sid], timeout=wiring.timeout)
         row = rows.get(sid)
         if row is None:
             raise CampaignError(f"session {name!r} does not exist on the control plane; run "
                                 "`campaign apply` for its campaign first")
         if row.state == wanted:
             return row.state, row.state
-        after: Any = await states.set_state(sid, wanted, timeout=10.0)
-        return row.state, str(after)
+        after = await states.set_state(sid, wanted, timeout=wiring.timeout)
+        return row.state, after

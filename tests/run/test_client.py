@@ -1,8 +1,9 @@
-"""SessionStates: transport failures are one actionable line naming the endpoint."""
+"""SessionStates and `campaign trigger`: one-line transport errors, the configured timeout."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import httpx
 import pytest
@@ -27,3 +28,28 @@ def test_unreachable_control_plane_names_the_endpoint_without_query() -> None:
     assert "http://127.0.0.1:1/v1/graphql unreachable (ConnectError)" in message
     assert "check the endpoint" in message and "secret" not in message
     assert info.value.retryable
+
+
+def test_trigger_sends_its_requests_with_the_configured_timeout(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from runner.commands.run import Wiring
+    from runner.commands.trigger import _switch
+
+    sid = "00000000-0000-0000-0000-000000000002"
+    seen: list[float] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"]["read"])
+        if b"mutation" in request.content:
+            return httpx.Response(200, json={"data": {
+                "updateRecordingSession": {"state": "Started"}}})
+        return httpx.Response(200, json={"data": {"recordingSessions": [
+            {"id": sid, "name": "s", "state": "Standby"}]}})
+
+    control = SimpleNamespace(endpoint="http://127.0.0.1:1/v1/graphql", admin_secret=None,
+                              timeout=42.0)
+    wiring = Wiring(SimpleNamespace(state_dir=tmp_path, control=control,
+                                    transport=httpx.MockTransport(answer)))
+    assert asyncio.run(_switch(wiring, "s", sid, "Started")) == ("Standby", "Started")
+    assert seen == [42.0, 42.0]
