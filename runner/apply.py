@@ -76,7 +76,7 @@ async def apply_plan(
     writes = conflicts = 0
     current = plan
     while True:
-        _refuse_blocked(current)
+        refuse_blocked(current)
         if current.writes.empty():
             return ApplyResult(current, writes, conflicts)
         try:
@@ -111,7 +111,8 @@ async def apply_plan(
     return ApplyResult(current, writes, conflicts)
 
 
-def _refuse_blocked(plan: Plan) -> None:
+def refuse_blocked(plan: Plan) -> None:
+    """Raise PlanError naming the first blocked change (and how many more) if any."""
     if plan.blocked:
         more = f" (and {len(plan.blocked) - 1} more)" if len(plan.blocked) > 1 else ""
         raise PlanError(plan.blocked[0] + more)

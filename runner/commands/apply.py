@@ -86,7 +86,7 @@ async def _apply(
     options: PlanOptions, auto_approve: bool, allow_delete: bool, lock_timeout: float,
     output: str,
 ) -> int:
-    from runner.apply import apply_plan, make_plan
+    from runner.apply import apply_plan, make_plan, refuse_blocked
 
     async with backends.control_plane() as cp:
         plan = await make_plan(cp, desired, now, options)
@@ -95,9 +95,7 @@ async def _apply(
         emit(plan, output)
         if not plan.has_changes():
             return 0
-        if plan.blocked:
-            raise PlanError(plan.blocked[0] + (
-                f" (and {len(plan.blocked) - 1} more)" if len(plan.blocked) > 1 else ""))
+        refuse_blocked(plan)
         if fleet_plans and not allow_delete:
             from runner.recordings import check_deletions
 

@@ -56,17 +56,14 @@ def destroy(
 
 async def _destroy(backends: Backends, desired: Desired, now: object, options: PlanOptions,
                    auto_approve: bool, lock_timeout: float, output: str) -> int:
-    from runner.apply import apply_plan, make_plan
-    from runner.errors import PlanError
+    from runner.apply import apply_plan, make_plan, refuse_blocked
 
     async with backends.control_plane() as cp:
         plan = await make_plan(cp, desired, now, options)  # type: ignore[arg-type]
         emit(plan, output)
         if plan.writes.empty():
             return 0
-        if plan.blocked:
-            raise PlanError(plan.blocked[0] + (
-                f" (and {len(plan.blocked) - 1} more)" if len(plan.blocked) > 1 else ""))
+        refuse_blocked(plan)
         confirm("Destroy these objects?", auto_approve)
         result = await apply_plan(cp, plan, lock_timeout=lock_timeout)
     destroyed = result.plan.counts()[2]
