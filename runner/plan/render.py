@@ -18,10 +18,6 @@ COLOUR = {"create": "32", "update": "33", "delete": "31", "replace": "35", "no-o
 VERB = {"create": "created", "update": "updated in place", "delete": "destroyed",
         "replace": "replaced", "no-op": "left alone"}
 
-# Optional renderers of the post-recording section (runner.recordings), plugged in by the
-# commands so the plan layer does not depend on the fleet layer.
-SectionText = Callable[[tuple[Any, ...], bool], str]
-
 
 def summary_line(plan: Plan) -> str:
     """`Plan: N to add, N to change, N to destroy.` or `No changes.`"""
@@ -42,12 +38,9 @@ def render_text(plan: Plan, *, color: bool = False, recordings_text: str = "") -
         lines.append("campaign will perform the following actions:")
         lines.append("")
     for session, changes in groups.items():
-        head = next((c for c in changes if c.kind == "session"), None)
-        action = head.action if head is not None else "update"
-        if head is not None and head.action == "update":
-            action = "update"
+        head, action = _session_head(changes)
         lines.append(paint(action, f"  # session {session} will be {VERB[action]}")
-                     + (f" ({head.reason})" if head is not None and head.action != "update"
+                     + (f" ({head.reason})" if head is not None and action != "update"
                         else ""))
         lines.extend(_group_lines(changes, paint))
         lines.append("")
@@ -154,8 +147,7 @@ def render_markdown(plan: Plan, *, recordings_markdown: str = "") -> str:
         lines.append("| | Session | Changes | Estimated storage |")
         lines.append("|---|---|---|---|")
         for session, changes in groups.items():
-            head = next((c for c in changes if c.kind == "session"), None)
-            action = head.action if head is not None else "update"
+            _, action = _session_head(changes)
             counts = _count_kinds(changes)
             storage = ""
             est = next((c for c in changes if c.estimated_megabytes is not None), None)
@@ -184,6 +176,12 @@ def render_markdown(plan: Plan, *, recordings_markdown: str = "") -> str:
         lines.append("")
         lines.append(recordings_markdown.rstrip("\n"))
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _session_head(changes: list[Change]) -> tuple[Change | None, str]:
+    """A session group's own change (None when only its children change) and its action."""
+    head = next((c for c in changes if c.kind == "session"), None)
+    return head, head.action if head is not None else "update"
 
 
 def _by_session(changes: Iterable[Change]) -> dict[str, list[Change]]:
