@@ -78,8 +78,10 @@ def main(argv: list[str] | None = None) -> None:
         rc: Any = cli.main(args=argv, prog_name="campaign", standalone_mode=False)
     except CampaignError as exc:
         _fail(str(exc), exc.exit_code)
-    except click.exceptions.Abort:
-        _fail("aborted", 130)
+    except click.exceptions.Abort as exc:
+        # Click turns Ctrl-C inside a command into Abort: say what happened.
+        interrupted = isinstance(exc.__context__, KeyboardInterrupt)
+        _fail("interrupted" if interrupted else "aborted", 130)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

@@ -81,3 +81,23 @@ def test_campaign_errors_map_to_one_line_and_exit_code(
     assert exc.value.code == code
     err = capsys.readouterr().err
     assert err == f"error: {error}\n"
+
+
+def test_ctrl_c_inside_a_command_says_interrupted(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import click
+
+    @click.command()
+    def slow() -> None:
+        raise KeyboardInterrupt  # what SIGINT raises midway through a command
+
+    module = types.ModuleType("campaign_test_slow")
+    module.slow = slow  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(COMMANDS, "slow", (module.__name__, "slow", "test"))
+    monkeypatch.setattr("runner.cli._available", lambda name: True)
+    with pytest.raises(SystemExit) as exc:
+        main(["slow"])
+    assert exc.value.code == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "error: interrupted"
