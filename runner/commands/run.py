@@ -141,7 +141,10 @@ async def _drive(wiring: Wiring, targets: list[BurstTarget], max_lateness: dt.ti
             signal.signal(signum, lambda n, _frame: loop.call_soon_threadsafe(on_signal, n))
     try:
         clock = SystemClock()
-        _refuse_second_runner(wiring.state_dir, targets)
+        state_dir = wiring.state_dir
+        paths = {t.campaign.name: run_state_path(state_dir, t.campaign.name) for t in targets}
+        previous = {name: load_run_state(path) for name, path in paths.items()}
+        _refuse_second_runner(paths, previous)
         if not stop.is_set():
             note = await wiring.apply(targets, clock.now())
             if note:
@@ -151,17 +154,15 @@ async def _drive(wiring: Wiring, targets: list[BurstTarget], max_lateness: dt.ti
             # This read also opens the connection every transition will reuse.
             rows = await states.read([t.session_id for t in targets], timeout=wiring.timeout)
             now = clock.now()
-            state_dir = wiring.state_dir
             saved: dict[str, Any] = {}
-            for target in targets:
-                path = run_state_path(state_dir, target.campaign.name)
-                saved.update(saved_sessions(load_run_state(path)))
+            for state in previous.values():
+                saved.update(saved_sessions(state))
             runs = session_runs(targets, now, rows, saved, max_lateness)
             journals: dict[str, RunJournal] = {}
             for target in targets:
                 mine = [r for r in runs if r.campaign == target.campaign.name]
                 journals[target.campaign.name] = RunJournal(
-                    run_state_path(state_dir, target.campaign.name), target.campaign.name,
+                    paths[target.campaign.name], target.campaign.name,
                     mine, {target.session_name: target.pattern}, now)
             campaign_of = {r.schedule.session: r.campaign for r in runs}
             for run_ in runs:
@@ -185,13 +186,13 @@ async def _drive(wiring: Wiring, targets: list[BurstTarget], max_lateness: dt.ti
             loop.remove_signal_handler(signum)
 
 
-def _refuse_second_runner(state_dir: Path, targets: list[BurstTarget]) -> None:
-    for target in targets:
-        path = run_state_path(state_dir, target.campaign.name)
-        owner = running_elsewhere(load_run_state(path))
+def _refuse_second_runner(paths: dict[str, Path],
+                          previous: dict[str, dict[str, Any] | None]) -> None:
+    for name, path in paths.items():
+        owner = running_elsewhere(previous[name])
         if owner is not None:
             raise CampaignError(
-                f"campaign {target.campaign.name!r} is already being run by process {owner} "
+                f"campaign {name!r} is already being run by process {owner} "
                 f"({path}); stop that run first: two runners would fight over the session")
 
 
