@@ -15,6 +15,7 @@ added" notification. Without holding that notification the device is gone from
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,12 @@ def sensor_layout(caps: ModelCapabilities) -> list[tuple[str, list[str]]]:
     layout = [("Stereo Module", stereo)] if stereo else []
     layout += [("RGB Camera", [t]) for t in caps.streams if t not in stereo]
     return layout
+
+
+def software_only_context() -> Any:
+    """A librealsense context that never enumerates USB hardware (device mask: software only)."""
+    rs = import_realsense()
+    return rs.context(json.dumps({"device-mask": int(rs.product_line.sw_only)}))
 
 
 class EmulatedCameras:

@@ -46,7 +46,7 @@ def discover(output: str, emulated: Sequence[str], no_hardware: bool) -> None:
     exit code 0.
     """
     from runner.cameras.discovery import discover as discover_cameras
-    from runner.cameras.emulation import emulate, parse_emulated
+    from runner.cameras.emulation import emulate, parse_emulated, software_only_context
 
     specs = [parse_emulated(spec) for spec in emulated]
     serials = [spec.serial for spec in specs]
@@ -54,7 +54,8 @@ def discover(output: str, emulated: Sequence[str], no_hardware: bool) -> None:
         twice = sorted({s for s in serials if serials.count(s) > 1})
         raise UsageError(f"--emulate: serial {', '.join(twice)} given twice; add :SERIAL to "
                          "tell the cameras apart, e.g. --emulate D435:844212071131")
-    emulation = emulate(specs, _context(no_hardware)) if specs or no_hardware else None
+    context = software_only_context() if no_hardware else None  # None: a new (USB) context
+    emulation = emulate(specs, context) if specs or no_hardware else None
     # `emulation` holds the software devices: it must stay referenced until discovery is done.
     found = discover_cameras(emulation.context if emulation else None)
     if output == "json":
@@ -65,16 +66,6 @@ def discover(output: str, emulated: Sequence[str], no_hardware: bool) -> None:
         click.echo(_cameras_text(found), nl=False)
     if not found and output != "text":
         click.echo(NO_CAMERA, err=True)
-
-
-def _context(no_hardware: bool) -> Any:
-    from runner.cameras._realsense import import_realsense
-
-    rs = import_realsense()
-    if not no_hardware:
-        return rs.context()
-    # The context's device mask: software-only, so USB cameras are never enumerated.
-    return rs.context(json.dumps({"device-mask": int(rs.product_line.sw_only)}))
 
 
 def _camera_json(camera: Any) -> dict[str, Any]:

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from runner.cameras.emulation import software_only_context
 
 D435_SERIAL = "844212070924"
 D405_SERIAL = "218622272031"
 
-
-def software_only_context() -> Any:
-    """A context that never enumerates USB hardware (device mask: software devices only)."""
-    import pyrealsense2 as rs
-
-    return rs.context(json.dumps({"device-mask": int(rs.product_line.sw_only)}))
+__all__ = ["D405_SERIAL", "D435_SERIAL", "software_only_context"]
