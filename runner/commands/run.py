@@ -16,12 +16,10 @@ from runner.commands._backend import backend_options, load
 from runner.errors import CampaignError, UsageError
 from runner.run.client import Endpoint, SessionStates
 from runner.run.driver import RunEvent, RunResult, SystemClock, drive
-from runner.run.prepare import BurstTarget, burst_targets, fresh_schedule, session_runs
-from runner.run.schedule import build_schedule
+from runner.run.prepare import BurstTarget, burst_targets, resumed_schedule, session_runs
 from runner.run.state import (
     RunJournal,
     load_run_state,
-    resumable,
     run_state_path,
     running_elsewhere,
     saved_sessions,
@@ -218,13 +216,7 @@ def _render_timeline(targets: list[BurstTarget], now: dt.datetime, output: str) 
     for target in targets:
         path = run_state_path(Path.cwd() / STATE_DIR, target.campaign.name)
         previous = saved_sessions(load_run_state(path)).get(target.session_id)
-        if previous is not None and resumable(previous, target.pattern, target.occurrence):
-            schedule = build_schedule(target.session_name, target.pattern, target.occurrence,
-                                      previous.anchor)
-            started_before: frozenset[int] = previous.started
-        else:
-            schedule = fresh_schedule(target, now)
-            started_before = frozenset()
+        schedule, started_before = resumed_schedule(target, previous, now)
         sessions.append({
             "resumes_earlier_run": bool(started_before),
             "campaign": target.campaign.name,

@@ -72,6 +72,18 @@ def fresh_schedule(target: BurstTarget, now: dt.datetime) -> BurstSchedule:
     return build_schedule(target.session_name, target.pattern, target.occurrence, anchor)
 
 
+def resumed_schedule(
+    target: BurstTarget, previous: SavedSession | None, now: dt.datetime
+) -> tuple[BurstSchedule, frozenset[int]]:
+    """The schedule to follow and the bursts already started: an earlier run's, if it drove
+    this very occurrence and pattern, else a fresh schedule from `now` with none started."""
+    if previous is not None and resumable(previous, target.pattern, target.occurrence):
+        schedule = build_schedule(target.session_name, target.pattern, target.occurrence,
+                                  previous.anchor)
+        return schedule, previous.started
+    return fresh_schedule(target, now), frozenset()
+
+
 def session_runs(
     targets: Iterable[BurstTarget],
     now: dt.datetime,
@@ -94,14 +106,7 @@ def session_runs(
             raise CampaignError(
                 f"session {target.session_name!r} is {row.state}, not Standby; run `campaign "
                 "apply` (it puts standby campaigns' sessions in Standby) and retry")
-        previous = saved.get(target.session_id)
-        if previous is not None and resumable(previous, target.pattern, target.occurrence):
-            schedule = build_schedule(target.session_name, target.pattern, target.occurrence,
-                                      previous.anchor)
-            started: frozenset[int] = previous.started
-        else:
-            schedule = fresh_schedule(target, now + lead)
-            started = frozenset()
+        schedule, started = resumed_schedule(target, saved.get(target.session_id), now + lead)
         plan = resume_plan(schedule, now, session_started=row.state == "Started",
                            started_bursts=started, max_lateness=max_lateness)
         runs.append(SessionRun(schedule, target.session_id, plan, target.campaign.name))
