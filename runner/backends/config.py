@@ -63,6 +63,17 @@ def load_settings(path: Path) -> dict[str, Any]:
     if unknown:
         raise ConfigError(f"{path}: unknown [controlplane] setting(s): {', '.join(sorted(unknown))}"
                           " (known: endpoint, timeout, insecure)")
+    if "endpoint" in table and not isinstance(table["endpoint"], str):
+        raise ConfigError(f'{path}: [controlplane].endpoint must be a string, e.g. '
+                          '"https://hasura.example.com"')
+    timeout = table.get("timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or timeout <= 0):
+        raise ConfigError(f"{path}: [controlplane].timeout must be a positive number of seconds, "
+                          f"not {timeout!r}")
+    if "insecure" in table and not isinstance(table["insecure"], bool):
+        raise ConfigError(f"{path}: [controlplane].insecure must be true or false (unquoted), "
+                          f"not {table['insecure']!r}")
     return table
 
 

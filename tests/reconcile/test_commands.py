@@ -201,3 +201,19 @@ def test_status_json_shows_states_and_next_transitions(sandbox: Any, workdir: Pa
     (session,) = entry["sessions"]
     assert session["name"] == "demo" and session["state"] == "Scheduled"
     assert session["next"] == "starts 2026-12-01T07:00:00+00:00" and session["declared"]
+
+
+@pytest.mark.parametrize("line, words", [
+    ('timeout = "abc"', "timeout must be a positive number"),
+    ("timeout = -5", "timeout must be a positive number"),
+    ('insecure = "false"', "insecure must be true or false"),
+    ("endpoint = 5", "endpoint must be a string"),
+])
+def test_mistyped_settings_are_one_line_errors(tmp_path: Path, line: str, words: str) -> None:
+    from runner.backends.config import load_settings
+    from runner.errors import ConfigError
+
+    settings = tmp_path / "campaign.toml"
+    settings.write_text(f"[controlplane]\n{line}\n")
+    with pytest.raises(ConfigError, match=words):
+        load_settings(settings)
