@@ -216,34 +216,37 @@ class FleetClient:
             params["device"] = device
         if status is not None:
             params["status"] = status
+        async for page in self._pages(RECORDINGS_PATH, params):
+            yield page
+
+    async def list_devices(self) -> list[dict[str, Any]]:
+        """All fleet devices (every page)."""
+        devices: list[dict[str, Any]] = []
+        async for page in self._pages("/fleet/devices/", {"limit": MAX_PAGE_SIZE},
+                                      unpaginated_ok=True):
+            devices.extend(d for d in page if isinstance(d, dict))
+        return devices
+
+    async def _pages(self, path: str, params: dict[str, Any], *,
+                     unpaginated_ok: bool = False) -> AsyncIterator[list[dict[str, Any]]]:
+        """GET `path` page by page, following the `next` link's cursor (never its host)."""
         seen: set[str] = set()
         while True:
-            data = await self._json("GET", RECORDINGS_PATH, params=params)
+            data = await self._json("GET", path, params=params)
+            if unpaginated_ok and isinstance(data, list):  # tolerate an unpaginated array
+                yield data
+                return
             if not isinstance(data, dict) or not isinstance(data.get("results"), list):
-                raise FleetError(f"fleet API: GET {RECORDINGS_PATH} answered an unexpected body "
+                raise FleetError(f"fleet API: GET {path} answered an unexpected body "
                                  "(no `results` list); is AVALA_BASE_URL the /api/v1 root?")
             yield data["results"]
             cursor = _cursor_of(data.get("next"))
             if cursor is None:
                 return
             if cursor in seen:  # a server bug must not become an endless loop
-                raise FleetError(f"fleet API: GET {RECORDINGS_PATH} returned cursor {cursor!r} "
-                                 "twice; stopping")
+                raise FleetError(f"fleet API: GET {path} returned cursor {cursor!r} twice; "
+                                 "stopping")
             seen.add(cursor)
-            params = {**params, "cursor": cursor}
-
-    async def list_devices(self) -> list[dict[str, Any]]:
-        """All fleet devices (every page)."""
-        devices: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"limit": MAX_PAGE_SIZE}
-        while True:
-            data = await self._json("GET", "/fleet/devices/", params=params)
-            if isinstance(data, list):  # tolerate an unpaginated array
-                return [d for d in data if isinstance(d, dict)]
-            devices.extend(d for d in data.get("results", []) if isinstance(d, dict))
-            cursor = _cursor_of(data.get("next"))
-            if cursor is None:
-                return devices
             params = {**params, "cursor": cursor}
 
     async def get_recording(self, uid: str) -> dict[str, Any]:
