@@ -139,8 +139,9 @@ class SessionStates:
                                   retryable=True)
         errors = payload.get("errors")
         if errors:
-            first = errors[0] if isinstance(errors[0], dict) else {}
-            code = (first.get("extensions") or {}).get("code", "")
+            first = errors[0] if isinstance(errors, list) and isinstance(errors[0], dict) else {}
+            extensions = first.get("extensions")
+            code = extensions.get("code", "") if isinstance(extensions, dict) else ""
             message = str(first.get("message", "unknown error"))
             raise TransitionError(f"control plane error: {message} ({code or 'no code'})",
                                   retryable=code in ("unexpected", ""))

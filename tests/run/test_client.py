@@ -53,3 +53,18 @@ def test_trigger_sends_its_requests_with_the_configured_timeout(tmp_path: Path) 
                                     transport=httpx.MockTransport(answer)))
     assert asyncio.run(_switch(wiring, "s", sid, "Started")) == ("Standby", "Started")
     assert seen == [42.0, 42.0]
+
+
+@pytest.mark.parametrize("errors", [{"message": "boom"}, [{"message": "boom", "extensions": "x"}],
+                                    "boom"])
+def test_odd_graphql_errors_are_a_transition_error_not_a_crash(errors: object) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"errors": errors})
+
+    async def go() -> None:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+            await SessionStates(http, URL).set_state("00000000-0000-0000-0000-000000000003",
+                                                     "Started")
+
+    with pytest.raises(TransitionError, match="control plane error"):
+        asyncio.run(go())
