@@ -78,8 +78,9 @@ def status_rows(campaigns: tuple[Campaign, ...], desired: Desired, actual: Actua
     out: list[dict[str, Any]] = []
     for campaign in campaigns:
         sessions = [s for s in actual.sessions if s.campaign == campaign.name]
+        existing = {s.id for s in sessions}
         missing = [s.name for s in desired.sessions
-                   if s.campaign == campaign.name and s.id not in {a.id for a in sessions}]
+                   if s.campaign == campaign.name and s.id not in existing]
         entry: dict[str, Any] = {
             "campaign": campaign.name,
             "trigger": campaign.trigger.value,
