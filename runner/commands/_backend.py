@@ -19,7 +19,12 @@ from typing import Any, TypeVar
 import click
 import httpx
 
-from runner.backends.config import ControlPlaneConfig, redact_url, resolve_control_plane
+from runner.backends.config import (
+    STATE_DIR,
+    ControlPlaneConfig,
+    redact_url,
+    resolve_control_plane,
+)
 from runner.backends.controlplane import ControlPlane
 from runner.errors import PlanError, SpecError, UsageError
 from runner.spec.model import Campaign
@@ -65,9 +70,7 @@ def backend_options(func: F) -> F:
         click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS",
                      help="Per-request timeout for the control plane (default 30)."),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return _stack(options, func)
 
 
 def campaign_options(func: F) -> F:
@@ -79,6 +82,28 @@ def campaign_options(func: F) -> F:
         click.option("--horizon", default="14d", show_default=True, metavar="DURATION",
                      help="How far ahead recurring windows expand into sessions."),
     ]
+    return _stack(options, func)
+
+
+def write_options(verb: str) -> Callable[[F], F]:
+    """--auto-approve, --lock-timeout and -o of a command that writes (`apply`, `destroy`)."""
+    def decorate(func: F) -> F:
+        return _stack([
+            click.option("--auto-approve", is_flag=True,
+                         help=f"{verb} without asking (needed when stdin is not a terminal)."),
+            click.option("--lock-timeout", type=click.FloatRange(min=0), default=60.0,
+                         show_default=True, metavar="SECONDS",
+                         help="How long to keep retrying while other applies change the same "
+                              "campaigns."),
+            click.option("-o", "--output", type=click.Choice(["text", "json", "markdown"]),
+                         default="text", show_default=True,
+                         help=f"Format of the plan shown before {verb.lower()}ing."),
+        ], func)
+    return decorate
+
+
+def _stack(options: Sequence[Callable[[Any], Any]], func: F) -> F:
+    """Apply click option decorators so that they list in the given order."""
     for option in reversed(options):
         func = option(func)
     return func
@@ -93,7 +118,7 @@ def resolve_backends(
     workdir = workdir or Path.cwd()
     control = resolve_control_plane(env, workdir=workdir, settings_file=config_file,
                                     sandbox=sandbox, insecure=insecure, timeout=timeout)
-    state_dir = workdir / ".campaign"
+    state_dir = workdir / STATE_DIR
     if not control.embedded:
         from runner.backends.fleet import fleet_settings
 

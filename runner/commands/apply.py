@@ -21,6 +21,7 @@ from runner.commands._backend import (
     plan_fleet,
     resolve_backends,
     use_color,
+    write_options,
 )
 from runner.commands.plan import emit
 from runner.compile import Desired, compile_campaigns
@@ -31,8 +32,6 @@ from runner.spec.model import Campaign
 
 @click.command("apply")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--auto-approve", is_flag=True,
-              help="Apply without asking (needed when stdin is not a terminal).")
 @click.option("--prune", is_flag=True,
               help="Delete sessions the campaigns own but no longer declare (not finished ones).")
 @click.option("--allow-restart", is_flag=True,
@@ -42,11 +41,7 @@ from runner.spec.model import Campaign
               help="Accept an empty desired set (no campaigns, or --prune with no sessions).")
 @click.option("--allow-delete", is_flag=True,
               help="Let post-recording rules delete fleet recordings.")
-@click.option("--lock-timeout", type=click.FloatRange(min=0), default=60.0, show_default=True,
-              metavar="SECONDS",
-              help="How long to keep retrying while other applies change the same campaigns.")
-@click.option("-o", "--output", type=click.Choice(["text", "json", "markdown"]), default="text",
-              show_default=True, help="Format of the plan shown before applying.")
+@write_options("Apply")
 @campaign_options
 @backend_options
 def apply(

@@ -15,6 +15,7 @@ from runner.commands._backend import (
     parse_now,
     resolve_backends,
     use_color,
+    write_options,
 )
 from runner.commands.plan import emit
 from runner.compile import Desired, compile_campaigns
@@ -23,14 +24,8 @@ from runner.plan.model import PlanOptions
 
 @click.command("destroy")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--auto-approve", is_flag=True,
-              help="Destroy without asking (needed when stdin is not a terminal).")
 @click.option("--force", is_flag=True, help="Also delete sessions that are Started right now.")
-@click.option("--lock-timeout", type=click.FloatRange(min=0), default=60.0, show_default=True,
-              metavar="SECONDS",
-              help="How long to keep retrying while other applies change the same campaigns.")
-@click.option("-o", "--output", type=click.Choice(["text", "json", "markdown"]), default="text",
-              show_default=True, help="Format of the plan shown before destroying.")
+@write_options("Destroy")
 @click.option("--now", "now_text", metavar="TIMESTAMP",
               help="Validate the files as of this ISO 8601 time (default: the real clock).")
 @backend_options
