@@ -14,6 +14,7 @@ from runner.commands._backend import backend_options, load
 from runner.commands.run import Wiring
 from runner.errors import CampaignError, UsageError
 from runner.run.client import SessionStates
+from runner.run.state import load_run_state, run_state_path, running_elsewhere
 from runner.spec.model import Campaign, Trigger
 
 # Where `stop` leaves a session: standby sessions stay ready for the next burst.
@@ -48,6 +49,12 @@ def trigger(action: str, campaign: str, paths: Sequence[str], session_name: str 
     wanted = "Started" if action == "start" else STOP_STATE[chosen.trigger]
     wiring = Wiring.create(sandbox=sandbox, insecure=insecure, config_file=config_file,
                            timeout=timeout)
+    state_path = run_state_path(wiring.state_dir, chosen.name)
+    owner = running_elsewhere(load_run_state(state_path))
+    if owner is not None:
+        raise CampaignError(
+            f"campaign {chosen.name!r} is being run by process {owner} ({state_path}); stop "
+            "that run first (it puts its sessions back): switching by hand would fight it")
     before, after = asyncio.run(_switch(wiring, name, sid, wanted))
     if output == "json":
         click.echo(json.dumps({"campaign": chosen.name, "session": name, "session_id": sid,

@@ -172,6 +172,9 @@ def test_second_runner_is_refused_and_stop_on_exit_leaves_stopped(
     code, _, err = finish(campaign_cli(sandbox, tmp_path, "run", str(path)))
     assert code == 1 and f"already being run by process {first.pid}" in err
     assert session_state(sandbox, sid) == "Started"  # the refused runner touched nothing
+    code, _, err = finish(campaign_cli(sandbox, tmp_path, "trigger", "stop", name, str(path)))
+    assert code == 1 and f"is being run by process {first.pid}" in err
+    assert session_state(sandbox, sid) == "Started"  # nor did a hand switch
 
     first.send_signal(signal.SIGINT)
     code, _, err = finish(first)
