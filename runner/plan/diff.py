@@ -47,8 +47,9 @@ def plan_changes(
     builder = _Builder(actual, now, options)
     if not options.destroy:
         builder.check_cameras(desired)
+        by_id = {session.id: session for session in actual.sessions}
         for session in desired.sessions:
-            builder.session(session, _find(actual, session.id))
+            builder.session(session, by_id.get(session.id))
     wanted = set() if options.destroy else {s.id for s in desired.sessions}
     for existing in actual.sessions:
         if existing.id not in wanted and existing.campaign in desired.campaigns:
@@ -64,13 +65,6 @@ def plan_changes(
         fingerprint=actual.fingerprint(),
         versions=actual.versions,
     )
-
-
-def _find(actual: Actual, session_id: str) -> ActualSession | None:
-    for session in actual.sessions:
-        if session.id == session_id:
-            return session
-    return None
 
 
 class _Builder:
