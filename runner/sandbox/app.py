@@ -9,7 +9,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -29,6 +29,7 @@ from runner.sandbox.store import connect, get_meta, set_meta, transaction
 from runner.sandbox.tables import TABLES
 
 Clock = Callable[[], datetime]
+Handler = Callable[[Request], Awaitable[Response]]
 SEEDS = ("demo",)
 
 
@@ -342,28 +343,28 @@ def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | Non
             request.scope.setdefault("state", {})["sandbox_body"] = await request.body()
         return await fleet_endpoint(request)
 
-    def control_auth(request: Request) -> Response | None:
-        if not _secret_ok(sb.admin_secret, request.headers.get("x-hasura-admin-secret")):
-            return _json({"detail": "admin secret required (x-hasura-admin-secret)"}, 401)
-        return None
+    def admin_only(handler: Handler) -> Handler:
+        """The /sandbox/v1 control endpoints answer only with the admin secret."""
+        async def guarded(request: Request) -> Response:
+            if not _secret_ok(sb.admin_secret, request.headers.get("x-hasura-admin-secret")):
+                return _json({"detail": "admin secret required (x-hasura-admin-secret)"}, 401)
+            return await handler(request)
+        return guarded
 
+    @admin_only
     async def stats(request: Request) -> Response:
-        return control_auth(request) or _json(sb.stats.as_dict())
+        return _json(sb.stats.as_dict())
 
+    @admin_only
     async def reset(request: Request) -> Response:
-        denied = control_auth(request)
-        if denied:
-            return denied
         sb.stats = Stats()
         sb.faults = Faults()
         if request.query_params.get("data") in ("1", "true"):
             sb.reseed()
         return _json({"ok": True})
 
+    @admin_only
     async def faults(request: Request) -> Response:
-        denied = control_auth(request)
-        if denied:
-            return denied
         if request.method == "POST":
             try:
                 sb.faults = parse_faults(json.loads(await request.body() or b"{}"))
@@ -371,10 +372,8 @@ def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | Non
                 return _json({"detail": f"invalid faults: {err}"}, 400)
         return _json(sb.faults.as_dict())
 
+    @admin_only
     async def clock_endpoint(request: Request) -> Response:
-        denied = control_auth(request)
-        if denied:
-            return denied
         if request.method == "POST":
             try:
                 body = json.loads(await request.body() or b"{}")
