@@ -169,7 +169,8 @@ def build_control_plane_schema() -> GraphQLSchema:
 # --- error translation (graphql-core wording -> Hasura wording) -----------------------------
 
 def _hasura_message(message: str) -> str:
-    m = re.search(r"Cannot query field '(\w+)' on type '(\w+)'", message)
+    m = re.search(r"(?:Cannot query field|Field) '(\w+)' (?:on type|is not defined by type) "
+                  r"'(\w+)'", message)
     if m:
         return f"field '{m[1]}' not found in type: '{m[2]}'"
     m = re.search(r"Unknown argument '(\w+)' on field '\w+\.(\w+)'", message)
@@ -178,9 +179,6 @@ def _hasura_message(message: str) -> str:
     m = re.search(r"Expected value of type '(\w+)!?' not to include unknown field '(\w+)'", message)
     if m:
         return f"field '{m[2]}' not found in type: '{m[1]}'"
-    m = re.search(r"Field '(\w+)' is not defined by type '(\w+)'", message)
-    if m:
-        return f"field '{m[1]}' not found in type: '{m[2]}'"
     m = re.search(r"Value '?\"?([^'\"]*)'?\"? does not exist in '(\w+)' enum", message)
     if m:
         values = ", ".join(f"'{v}'" for v in ENUMS.get(m[2], ()))
