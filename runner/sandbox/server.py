@@ -23,6 +23,9 @@ class _QuietDisconnects(logging.Filter):
         return type(exc).__name__ != "InjectedDisconnect"
 
 
+_QUIET_DISCONNECTS = _QuietDisconnects()  # one instance: addFilter() then adds it only once
+
+
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket (port 0 picks a free one)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -57,7 +60,7 @@ class _Server(uvicorn.Server):
 
 def make_server(app: Any, log_level: str = "warning") -> uvicorn.Server:
     """A uvicorn server for the app (no lifespan, access log off: it costs throughput)."""
-    logging.getLogger("uvicorn.error").addFilter(_QuietDisconnects())
+    logging.getLogger("uvicorn.error").addFilter(_QUIET_DISCONNECTS)
     config = uvicorn.Config(app, lifespan="off", log_level=log_level, access_log=False,
                             timeout_graceful_shutdown=3)
     return _Server(config)
