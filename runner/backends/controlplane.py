@@ -149,13 +149,22 @@ class ControlPlane:
         data = await self.execute(READ_STATE, {
             "sessions": session_filter(campaigns), "cameras": camera_filter(cameras),
         })
-        return parse_state(data, campaigns)
+        try:
+            if not all(isinstance(data.get(key), list) for key in ("sessions", "cameras")):
+                raise ValueError("no 'sessions' and 'cameras' lists")
+            return parse_state(data, campaigns)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ControlPlaneError(
+                f"control plane {redact_url(self.config.endpoint)} answered the state query in "
+                f"an unexpected shape ({type(exc).__name__}: {exc}); check that "
+                "$HASURA_GRAPHQL_ENDPOINT is the recording control plane") from None
 
     def _query_error(self, exc: TransportQueryError) -> ControlPlaneError:
-        errors = exc.errors or []
+        errors = exc.errors if isinstance(exc.errors, list) else []
         first = errors[0] if errors else {}
-        message = first.get("message", str(exc)) if isinstance(first, dict) else str(first)
-        code = (first.get("extensions") or {}).get("code") if isinstance(first, dict) else None
+        message = str(first.get("message", exc)) if isinstance(first, dict) else str(first)
+        extensions = first.get("extensions") if isinstance(first, dict) else None
+        code = extensions.get("code") if isinstance(extensions, dict) else None
         text = self._redact(f"control plane rejected the request ({code or 'error'}): {message}")
         if code == "constraint-violation":
             return ConstraintViolation(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import random
@@ -10,7 +11,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -175,3 +178,26 @@ def test_four_concurrent_cli_applies_of_one_campaign_leave_one_set(sandbox, tmp_
     assert len(data["recordingSessions"]) == 10 and len(data["records"]) == 20
     assert len(data["streams"]) == 20
     assert_no_duplicates_or_orphans(sandbox)
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"errors": [{"message": "x", "extensions": "bad"}]}, "rejected the request"),
+    ({"data": {"foo": 1}}, "unexpected shape"),
+    ({"data": {"sessions": [{"id": 1}], "cameras": []}}, "unexpected shape"),
+])
+def test_odd_control_plane_answers_are_one_line_errors(body: dict[str, Any], words: str) -> None:
+    import httpx
+
+    from runner.backends.config import ControlPlaneConfig
+    from runner.backends.controlplane import ControlPlane
+    from runner.errors import ControlPlaneError
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
+
+    async def read() -> None:
+        config = ControlPlaneConfig("http://127.0.0.1:9/v1/graphql", None, 2.0)
+        async with ControlPlane(config, transport=transport) as cp:
+            await cp.read_state(("c",), ())
+
+    with pytest.raises(ControlPlaneError, match=words):
+        asyncio.run(read())
