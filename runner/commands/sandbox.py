@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -93,6 +94,9 @@ def serve(host: str, port: int, db_path: Path, admin_secret: str | None, api_key
         "seed": fault_seed})
     try:
         sock = bind(host, port)
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot resolve --host {host}: {exc.strerror or exc}; pass an IP "
+                          "address or a resolvable name") from None
     except OSError as exc:
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; pick "
                           "another --port (0 picks a free one)") from None

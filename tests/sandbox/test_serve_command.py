@@ -41,6 +41,14 @@ def test_unusable_database_is_one_line(tmp_path: Path) -> None:
     assert "not a usable sandbox database" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_unresolvable_host_is_one_line_about_the_host(tmp_path: Path) -> None:
+    result = _campaign("sandbox", "serve", "--host", "no-such-host.invalid", "--allow-remote",
+                       "--port", "0", "--db", str(tmp_path / "x.db"), "--insecure-no-auth")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "--host no-such-host.invalid" in result.stderr
+    assert "--port" not in result.stderr and "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_serves_and_shuts_down_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
     secret, key = "admin-secret-value-123", "api-key-value-456"
