@@ -9,6 +9,7 @@ import math
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -121,10 +122,10 @@ class Stats:
 
     graphql_requests: int = 0
     graphql_mutations: int = 0
-    root_fields: dict[str, int] = field(default_factory=dict)
+    root_fields: Counter[str] = field(default_factory=Counter)
     fleet_requests: int = 0
-    fleet_by_method: dict[str, int] = field(default_factory=dict)
-    faults_injected: dict[str, int] = field(default_factory=dict)
+    fleet_by_method: Counter[str] = field(default_factory=Counter)
+    faults_injected: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         """The stats as JSON."""
@@ -234,7 +235,7 @@ def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | Non
         if f.latency_ms:
             await asyncio.sleep(f.latency_ms / 1000)
         if f.error_rate and f.rng.random() < f.error_rate:
-            sb.stats.faults_injected["error"] = sb.stats.faults_injected.get("error", 0) + 1
+            sb.stats.faults_injected["error"] += 1
             if kind == "graphql":
                 return _json({"errors": [{"message": "injected fault: internal error",
                                           "extensions": {"path": "$", "code": "unexpected"}}]},
@@ -245,8 +246,7 @@ def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | Non
     def drop_after_commit(request: Request) -> None:
         f = sb.faults
         if f.timeout_after_commit_rate and f.rng.random() < f.timeout_after_commit_rate:
-            sb.stats.faults_injected["timeout_after_commit"] = (
-                sb.stats.faults_injected.get("timeout_after_commit", 0) + 1)
+            sb.stats.faults_injected["timeout_after_commit"] += 1
             request.scope.setdefault("state", {})["sandbox_drop"] = f.timeout_hang_ms
 
     async def graphql_endpoint(request: Request) -> Response:
@@ -273,7 +273,7 @@ def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | Non
             if outcome.is_mutation:
                 sb.stats.graphql_mutations += 1
             for name in outcome.root_fields:
-                sb.stats.root_fields[name] = sb.stats.root_fields.get(name, 0) + 1
+                sb.stats.root_fields[name] += 1
             if outcome.wrote and "errors" not in outcome.body:
                 drop_after_commit(request)
             bodies.append(outcome.body)
@@ -286,13 +286,12 @@ def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | Non
             return _json({"detail": "Invalid API key."}, 401)
         sb.stats.fleet_requests += 1
         method = request.method
-        sb.stats.fleet_by_method[method] = sb.stats.fleet_by_method.get(method, 0) + 1
+        sb.stats.fleet_by_method[method] += 1
         headers: dict[str, str] = {}
         if sb.faults.rate_limit_per_s:
             allowed, headers = sb.limiter.hit(sb.faults.rate_limit_per_s)
             if not allowed:
-                sb.stats.faults_injected["rate_limited"] = (
-                    sb.stats.faults_injected.get("rate_limited", 0) + 1)
+                sb.stats.faults_injected["rate_limited"] += 1
                 return _json({"detail": "Request was throttled. Expected available in "
                                         f"{headers['Retry-After']} seconds."}, 429, headers)
         fault = await faulted(request, "fleet")
