@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,7 @@ def apply(
 
 
 async def _apply(
-    backends: Backends, desired: Desired, campaigns: tuple[Campaign, ...], now: Any,
+    backends: Backends, desired: Desired, campaigns: tuple[Campaign, ...], now: dt.datetime,
     options: PlanOptions, auto_approve: bool, allow_delete: bool, lock_timeout: float,
     output: str,
 ) -> int:

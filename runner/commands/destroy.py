@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -49,12 +50,12 @@ def destroy(
                                 output))
 
 
-async def _destroy(backends: Backends, desired: Desired, now: object, options: PlanOptions,
+async def _destroy(backends: Backends, desired: Desired, now: dt.datetime, options: PlanOptions,
                    auto_approve: bool, lock_timeout: float, output: str) -> int:
     from runner.apply import apply_plan, make_plan, refuse_blocked
 
     async with backends.control_plane() as cp:
-        plan = await make_plan(cp, desired, now, options)  # type: ignore[arg-type]
+        plan = await make_plan(cp, desired, now, options)
         emit(plan, output)
         if plan.writes.empty():
             return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -22,8 +23,9 @@ from runner.commands._backend import (
     resolve_backends,
     use_color,
 )
-from runner.compile import compile_campaigns
+from runner.compile import Desired, compile_campaigns
 from runner.plan.model import Plan, PlanOptions
+from runner.spec.model import Campaign
 
 
 @click.command("plan")
@@ -70,14 +72,14 @@ def plan(
     return 2 if detailed_exitcode and result.has_changes() else 0
 
 
-async def _plan(backends: Backends, desired: object, now: object, options: PlanOptions,
-                campaigns: object, destroy: bool) -> Plan:
+async def _plan(backends: Backends, desired: Desired, now: dt.datetime, options: PlanOptions,
+                campaigns: tuple[Campaign, ...], destroy: bool) -> Plan:
     from runner.apply import make_plan
 
     async with backends.control_plane() as cp:
-        result = await make_plan(cp, desired, now, options)  # type: ignore[arg-type]
+        result = await make_plan(cp, desired, now, options)
     if not destroy:
-        fleet = await plan_fleet(campaigns, backends, now)  # type: ignore[arg-type]
+        fleet = await plan_fleet(campaigns, backends, now)
         result = dataclasses.replace(result, recordings=fleet)
     return result
 
