@@ -297,9 +297,10 @@ def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | Non
         fault = await faulted(request, "fleet")
         if fault is not None:
             return fault
+        body = await request.body() if method == "PATCH" else b""
         sb.tick()
         try:
-            response = _fleet_dispatch(request, method)
+            response = _fleet_dispatch(request, method, body)
         except FleetError as err:
             return _json({"detail": err.detail}, err.status, headers)
         if method in ("PATCH", "DELETE"):
@@ -308,7 +309,7 @@ def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | Non
             return Response(status_code=204, headers=headers)
         return _json(response, 200, headers)
 
-    def _fleet_dispatch(request: Request, method: str) -> Any:
+    def _fleet_dispatch(request: Request, method: str, body: bytes) -> Any:
         kind = request.path_params["kind"]
         uid = request.path_params.get("uid")
         params = dict(request.query_params)
@@ -328,19 +329,11 @@ def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | Non
         if method == "DELETE":
             sb.fleet.delete_recording(uid)
             return None
-        return sb.fleet.patch_recording(uid, _body_json(request))
-
-    def _body_json(request: Request) -> Any:
-        raw = request.scope.get("state", {}).get("sandbox_body", b"")
         try:
-            return json.loads(raw) if raw else {}
+            patch = json.loads(body) if body else {}
         except ValueError:
             raise FleetError(400, "JSON parse error.") from None
-
-    async def fleet_with_body(request: Request) -> Response:
-        if request.method == "PATCH":
-            request.scope.setdefault("state", {})["sandbox_body"] = await request.body()
-        return await fleet_endpoint(request)
+        return sb.fleet.patch_recording(uid, patch)
 
     def admin_only(handler: Handler) -> Handler:
         """The /sandbox/v1 control endpoints answer only with the admin secret."""
@@ -395,10 +388,10 @@ def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | Non
     routes = [
         Route("/v1/graphql", graphql_endpoint, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/api/v1/fleet/{kind:str}/", fleet_with_body, methods=fleet_methods),
-        Route("/api/v1/fleet/{kind:str}", fleet_with_body, methods=fleet_methods),
-        Route("/api/v1/fleet/{kind:str}/{uid:str}/", fleet_with_body, methods=fleet_methods),
-        Route("/api/v1/fleet/{kind:str}/{uid:str}", fleet_with_body, methods=fleet_methods),
+        Route("/api/v1/fleet/{kind:str}/", fleet_endpoint, methods=fleet_methods),
+        Route("/api/v1/fleet/{kind:str}", fleet_endpoint, methods=fleet_methods),
+        Route("/api/v1/fleet/{kind:str}/{uid:str}/", fleet_endpoint, methods=fleet_methods),
+        Route("/api/v1/fleet/{kind:str}/{uid:str}", fleet_endpoint, methods=fleet_methods),
         Route("/sandbox/v1/stats", stats, methods=["GET"]),
         Route("/sandbox/v1/reset", reset, methods=["POST"]),
         Route("/sandbox/v1/faults", faults, methods=["GET", "POST"]),

@@ -95,3 +95,10 @@ def test_devices_list_and_get(sandbox: Any) -> None:
     assert device["status"] == "offline" and device["name"] == "Lab rig 2"
     assert fleet(sandbox, "GET", "devices/nope/").status_code == 404
     assert fleet(sandbox, "GET", "widgets/").status_code == 404
+
+
+def test_patch_with_malformed_json_is_400(sandbox: Any) -> None:
+    uid = fleet(sandbox, "GET", "recordings/", params={"limit": 1}).json()["results"][0]["uid"]
+    response = fleet(sandbox, "PATCH", f"recordings/{uid}/", content=b"{not json",
+                     headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and response.json()["detail"] == "JSON parse error."
