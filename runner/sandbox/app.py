@@ -369,6 +369,12 @@ def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | Non
         if request.method == "POST":
             try:
                 body = json.loads(await request.body() or b"{}")
+                if not isinstance(body, dict):
+                    raise ValueError("expected a JSON object")
+                unknown = sorted(set(body) - {"now", "advance_seconds"})
+                if unknown:
+                    raise ValueError(f"unknown key(s) {', '.join(unknown)}; known: now, "
+                                     "advance_seconds")
                 if "now" in body:
                     moment = datetime.fromisoformat(str(body["now"]).replace("Z", "+00:00"))
                     if moment.tzinfo is None:

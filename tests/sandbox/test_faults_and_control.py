@@ -140,3 +140,12 @@ def test_clock_set_advance_and_bad_input(sandbox: Any) -> None:
     result = data(sandbox, 'mutation { insertStorage(object: {totalSize: 1, estimatedSize: 1}) '
                            "{ id } }")
     assert result["insertStorage"]["id"]
+
+
+@pytest.mark.parametrize("body", [[1], {"advnce_seconds": 5}])
+def test_clock_refuses_non_objects_and_unknown_keys(sandbox: Any, body: Any) -> None:
+    before = sandbox.now()
+    response = httpx.post(f"{sandbox.url}/sandbox/v1/clock", json=body,
+                          headers={"x-hasura-admin-secret": sandbox.admin_secret})
+    assert response.status_code == 400 and "invalid clock request" in response.json()["detail"]
+    assert (sandbox.now() - before).total_seconds() < 5
