@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,15 +75,7 @@ def hammer(url: str, n: int, threads: int, method: str, path: str,
                     errors.append(f"{response.status_code}: {response.text[:200]}")
                     return
 
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    start = time.perf_counter()
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    if errors:
-        raise SystemExit(f"unexpected answer: {errors[0]}")
-    return n / (time.perf_counter() - start)
+    return _rate(worker, threads, n, errors)
 
 
 def hammer_stdlib(url: str, n: int, threads: int, method: str, path: str,
@@ -91,6 +84,7 @@ def hammer_stdlib(url: str, n: int, threads: int, method: str, path: str,
     host, port = url.split("//", 1)[1].split(":")
     counter = iter(range(n))
     lock = threading.Lock()
+    errors: list[str] = []
 
     def worker() -> None:
         conn = http.client.HTTPConnection(host, int(port))
@@ -101,14 +95,25 @@ def hammer_stdlib(url: str, n: int, threads: int, method: str, path: str,
                     return
             conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()
-            response.read()
+            text = response.read()
+            if response.status != 200:
+                errors.append(f"{response.status}: {text[:200]!r}")
+                conn.close()
+                return
 
+    return _rate(worker, threads, n, errors)
+
+
+def _rate(worker: Callable[[], None], threads: int, n: int, errors: list[str]) -> float:
+    """Run `worker` on `threads` threads; n over the elapsed seconds, or exit on an error."""
     pool = [threading.Thread(target=worker) for _ in range(threads)]
     start = time.perf_counter()
     for t in pool:
         t.start()
     for t in pool:
         t.join()
+    if errors:
+        raise SystemExit(f"unexpected answer: {errors[0]}")
     return n / (time.perf_counter() - start)
 
 
