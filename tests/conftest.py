@@ -85,6 +85,7 @@ class SandboxHandle:
         """Stop the server and release the client."""
         self._client.close()
         self.server.stop()
+        self.app.state.sandbox.close()
 
 
 def start_sandbox(db_path: Path, seed: str | None = "demo") -> SandboxHandle:

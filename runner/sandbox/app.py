@@ -201,6 +201,10 @@ class Sandbox:
                 seeding.seed_demo(self.conn)
                 set_meta(self.conn, "seed", "demo")
 
+    def close(self) -> None:
+        """Close the database connection (after the server has stopped)."""
+        self.conn.close()
+
     def tick(self) -> None:
         """Run scheduled starts/stops that the clock has reached (cheap when none are due)."""
         now = self.clock()
