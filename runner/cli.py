@@ -11,8 +11,9 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import signal
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -72,8 +73,20 @@ def cli() -> None:
     """
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM: end at once with one line. Raising instead would surface inside asyncio or
+    httpx internals as a traceback; ending here is safe because every control-plane write is
+    one transaction (it lands whole or not at all) and a re-run converges."""
+    sys.stdout.flush()
+    os.write(2, b"error: terminated (SIGTERM)\n")
+    os._exit(128 + signal.SIGTERM)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error ends in one line on stderr and a non-zero exit."""
+    # Without a handler SIGTERM kills the process silently; commands that need their own
+    # handling (run, sandbox serve) install it over this one while they run.
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         rc: Any = cli.main(args=argv, prog_name="campaign", standalone_mode=False)
     except CampaignError as exc:
@@ -101,6 +114,6 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(rc if isinstance(rc, int) else 0)
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)

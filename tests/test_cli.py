@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
@@ -101,3 +105,30 @@ def test_ctrl_c_inside_a_command_says_interrupted(
         main(["slow"])
     assert exc.value.code == 130
     assert capsys.readouterr().err.strip().splitlines()[-1] == "error: interrupted"
+
+
+def test_sigterm_midway_ends_in_one_line_and_exit_143(tmp_path: Path) -> None:
+    # A control plane that accepts the connection and never answers: the command hangs in I/O.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HASURA_", "AVALA_", "CI"))}
+    env |= {"HASURA_GRAPHQL_ENDPOINT": f"http://127.0.0.1:{port}/v1/graphql",
+            "HASURA_GRAPHQL_ADMIN_SECRET": "s3cret-value"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runner", "plan", str(root / "campaigns"), "--timeout", "60"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        conn, _ = listener.accept()  # the request is on its way: the command is mid-flight
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        listener.close()
+    assert proc.returncode == 143
+    assert err.strip().splitlines()[-1] == "error: terminated (SIGTERM)"
+    assert "Traceback" not in err and "s3cret-value" not in err
+    conn.close()
