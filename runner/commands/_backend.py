@@ -142,20 +142,6 @@ def resolve_backends(
                     SANDBOX_FLEET_URL, key)
 
 
-def parse_now(text: str | None) -> dt.datetime:
-    """--now as an aware datetime (default: the real clock, UTC)."""
-    if not text:
-        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    try:
-        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--now {text!r} is not an ISO 8601 time; write e.g. "
-                         "2026-12-01T08:00:00+01:00") from None
-    if value.tzinfo is None:
-        raise UsageError(f"--now {text!r} has no UTC offset; add one, e.g. {text}Z")
-    return value
-
-
 def parse_horizon(text: str) -> dt.timedelta:
     """--horizon as a timedelta (`14d`, `36h`, ...)."""
     from runner.spec.durations import parse_duration

@@ -18,12 +18,12 @@ from runner.commands._backend import (
     confirm,
     load,
     parse_horizon,
-    parse_now,
     plan_fleet,
     resolve_backends,
     use_color,
     write_options,
 )
+from runner.commands._now import parse_now
 from runner.commands.plan import emit
 from runner.compile import Desired, compile_campaigns
 from runner.errors import PlanError

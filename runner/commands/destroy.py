@@ -13,11 +13,11 @@ from runner.commands._backend import (
     backend_options,
     confirm,
     load,
-    parse_now,
     resolve_backends,
     use_color,
     write_options,
 )
+from runner.commands._now import parse_now
 from runner.commands.plan import emit
 from runner.compile import Desired, compile_campaigns
 from runner.plan.model import PlanOptions

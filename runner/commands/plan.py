@@ -15,7 +15,6 @@ from runner.commands._backend import (
     campaign_options,
     load,
     parse_horizon,
-    parse_now,
     plan_fleet,
     recordings_json,
     recordings_markdown,
@@ -23,6 +22,7 @@ from runner.commands._backend import (
     resolve_backends,
     use_color,
 )
+from runner.commands._now import parse_now
 from runner.compile import Desired, compile_campaigns
 from runner.plan.model import Plan, PlanOptions
 from runner.spec.model import Campaign

@@ -15,9 +15,9 @@ from runner.commands._backend import (
     campaign_options,
     load,
     parse_horizon,
-    parse_now,
     resolve_backends,
 )
+from runner.commands._now import parse_now
 from runner.compile import Desired, compile_campaigns
 from runner.plan.model import Actual, ActualSession
 from runner.run import burst_status

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sys
@@ -11,7 +10,8 @@ from typing import Any
 
 import click
 
-from runner.errors import CameraError, UsageError
+from runner.commands._now import parse_now
+from runner.errors import CameraError
 from runner.spec.diagnostics import Diagnostic
 
 _COLORS = {"error": "red", "warning": "yellow"}
@@ -53,7 +53,7 @@ def validate(
     """
     from runner.spec import load_campaigns
 
-    now = _parse_now(now_text) if now_text else dt.datetime.now(dt.timezone.utc)
+    now = parse_now(now_text)
     result = load_campaigns(list(paths), now=now)
     diagnostics = list(result.diagnostics)
     if probe and result.campaigns:
@@ -85,23 +85,6 @@ def schema() -> None:
     from runner.spec.schema import schema_text
 
     click.echo(schema_text(), nl=False)
-
-
-def _parse_now(text: str) -> dt.datetime:
-    try:
-        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"--now {text!r} is not an ISO 8601 time; write e.g. 2026-12-01T08:00:00+01:00"
-        ) from None
-    if value.tzinfo is None:
-        # A date alone parses (offset and all) as naive midnight: suggest a full time, not
-        # `{text}Z`, which for "2026-01-01Z" would read "2026-01-01ZZ".
-        raise UsageError(
-            f"--now {text!r} has no UTC offset (a date alone takes none); "
-            f"write e.g. {value.isoformat()}Z"
-        )
-    return value
 
 
 def _probe(campaigns: Sequence[Any]) -> list[Diagnostic]:
