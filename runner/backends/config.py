@@ -109,13 +109,17 @@ def resolve_control_plane(
 
 def graphql_url(endpoint: str, *, insecure: bool = False) -> str:
     """Normalise an endpoint (Hasura's base URL or the full /v1/graphql URL) and check it."""
-    parts = urlsplit(endpoint.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(endpoint.strip())
+        _ = parts.port  # raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"${ENDPOINT_VAR}: {redact_url(endpoint)!r} is not an http(s) URL")
     if parts.username or parts.password:
         raise ConfigError(f"${ENDPOINT_VAR}: credentials in the URL are not accepted; "
                           f"put the admin secret in ${SECRET_VAR}")
-    if parts.scheme == "http" and not _loopback(parts.hostname) and not insecure:
+    if parts.scheme == "http" and not is_loopback(parts.hostname) and not insecure:
         raise ConfigError(
             f"${ENDPOINT_VAR}: plain http:// to {parts.hostname} would send the admin secret "
             "unencrypted; use https:// or pass --insecure"
@@ -130,11 +134,14 @@ def redact_url(url: str) -> str:
     """The URL without user info or query string (either may carry credentials)."""
     try:
         parts = urlsplit(url)
+        port = parts.port  # raises ValueError for a port that is not a number
     except ValueError:
         return "<invalid URL>"
+    if not parts.scheme:
+        return "<invalid URL>"
     host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
+    if port:
+        host += f":{port}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
@@ -160,11 +167,14 @@ def _embedded(workdir: Path, timeout: float) -> ControlPlaneConfig:
     )
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(host: str | None) -> bool:
+    """True for localhost names and loopback addresses (plain HTTP is allowed only there)."""
+    if not host:
+        return False
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import ipaddress
 import random
 import time
 from collections import Counter
@@ -24,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from runner import __version__
+from runner.backends.config import is_loopback, redact_url
 from runner.errors import ConfigError, FleetError
 
 API_KEY_HEADER = "X-Avala-Api-Key"
@@ -60,17 +60,6 @@ def fleet_settings(env: Mapping[str, str]) -> FleetSettings | None:
     return FleetSettings(check_base_url(base_url), api_key)
 
 
-def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def check_base_url(base_url: str, *, in_process: bool = False) -> str:
     """Validate `AVALA_BASE_URL`: HTTPS, or plain HTTP to a loopback host (or in-process)."""
     try:
@@ -81,28 +70,20 @@ def check_base_url(base_url: str, *, in_process: bool = False) -> str:
                           "like https://host/api/v1") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            f"fleet API base URL {_safe_url(base_url)!r} is not an http(s) URL; "
+            f"fleet API base URL {redact_url(base_url)!r} is not an http(s) URL; "
             "set AVALA_BASE_URL like https://host/api/v1"
         )
     if parts.username or parts.password:
-        raise ConfigError(f"fleet API base URL {_safe_url(base_url)!r} carries credentials; "
+        raise ConfigError(f"fleet API base URL {redact_url(base_url)!r} carries credentials; "
                           f"put the key in ${API_KEY_VAR} instead")
-    if parts.scheme == "http" and not (in_process or _is_loopback(parts.hostname)):
+    if parts.scheme == "http" and not (in_process or is_loopback(parts.hostname)):
         raise ConfigError(
-            f"fleet API base URL {_safe_url(base_url)!r} uses plain HTTP to a non-loopback "
+            f"fleet API base URL {redact_url(base_url)!r} uses plain HTTP to a non-loopback "
             "host; the API key would travel in clear text: use https://"
         )
     if parts.path.strip("/") == "":
         return base_url.rstrip("/") + "/api/v1"  # the host alone: the API lives under /api/v1
     return base_url.rstrip("/")
-
-
-def _safe_url(url: str) -> str:
-    # Drop userinfo and query: either may carry credentials.
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}" if parts.scheme else "<invalid URL>"
 
 
 def _retry_after(response: httpx.Response, default: float) -> float:
@@ -333,7 +314,7 @@ class FleetClient:
                     return response
                 if status < 400:
                     location = response.headers.get("location", "")
-                    where = (_safe_url(location) if urlsplit(location).scheme
+                    where = (redact_url(location) if urlsplit(location).scheme
                              else location.split("?")[0] or "elsewhere")
                     raise FleetError(self._message(method, path, f"HTTP {status} redirect to "
                                      f"{where} (not followed: it would replay the API key); "
