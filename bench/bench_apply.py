@@ -27,10 +27,9 @@ from typing import Any
 
 import httpx
 
-from runner.apply import apply_plan, make_plan
-from runner.backends.config import ControlPlaneConfig
-from runner.backends.controlplane import ControlPlane
+from runner.adapters.controlplane import ControlPlane, ControlPlaneConfig
 from runner.compile import Desired, compile_campaigns
+from runner.plan.apply import apply_plan, make_plan
 from runner.plan.model import PlanOptions
 from runner.spec.model import (
     Camera,

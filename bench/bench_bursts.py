@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from runner.run.client import Endpoint, SessionStates  # noqa: E402
+from runner.adapters.controlplane import Endpoint, SessionStates  # noqa: E402
 from runner.run.driver import SessionRun, SystemClock, drive  # noqa: E402
 from runner.run.schedule import build_schedule, resume_plan  # noqa: E402
 from runner.run.stats import percentile  # noqa: E402

@@ -40,7 +40,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from runner.backends.fleet import LANE_SIZE, FleetClient  # noqa: E402
+from runner.adapters.fleet import LANE_SIZE, FleetClient  # noqa: E402
 from runner.recordings import apply_recordings, plan_recordings  # noqa: E402
 from runner.sandbox.store import connect, transaction  # noqa: E402
 from runner.spec.model import (  # noqa: E402

@@ -2,14 +2,14 @@
 
 Subcommands are imported lazily so `campaign --help` and `--version` stay fast and a
 missing optional library (pyrealsense2) only affects the command that needs it.
-Exit codes: 0 success, 1 error, 2 usage error (or changes present with
---detailed-exitcode), 130 interrupted.
+Exit codes are defined here, once: 0 success, 1 error, 2 usage error (or changes present
+with --detailed-exitcode), 130 / 143 interrupted by SIGINT / SIGTERM. Every `CampaignError`
+is mapped to its code in `main`.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import signal
 import sys
@@ -19,6 +19,12 @@ import click
 
 from runner import __version__
 from runner.errors import CampaignError
+
+EXIT_OK = 0
+EXIT_ERROR = 1  # CampaignError.exit_code; UsageError has EXIT_USAGE
+EXIT_USAGE = 2
+EXIT_CHANGES = 2  # plan --detailed-exitcode: changes present
+SIGNAL_EXIT: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + signal
 
 # name -> ("module", "attribute", "short help"); the help text lives here so that
 # `campaign --help` does not import every command module.
@@ -40,10 +46,10 @@ class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in COMMANDS if _available(name)]
+        return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in COMMANDS or not _available(cmd_name):
+        if cmd_name not in COMMANDS:
             return None
         module_name, attr, _ = COMMANDS[cmd_name]
         command = getattr(importlib.import_module(module_name), attr)
@@ -55,11 +61,6 @@ class LazyGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
-
-
-def _available(name: str) -> bool:
-    """A command is listed once its module exists (commands land issue by issue)."""
-    return importlib.util.find_spec(COMMANDS[name][0]) is not None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -79,7 +80,7 @@ def _terminate(signum: int, frame: object) -> None:
     one transaction (it lands whole or not at all) and a re-run converges."""
     sys.stdout.flush()
     os.write(2, b"error: terminated (SIGTERM)\n")
-    os._exit(128 + signal.SIGTERM)
+    os._exit(SIGNAL_EXIT[signal.SIGTERM])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -94,24 +95,24 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort as exc:
         # Click turns Ctrl-C inside a command into Abort: say what happened.
         interrupted = isinstance(exc.__context__, KeyboardInterrupt)
-        _fail("interrupted" if interrupted else "aborted", 130)
+        _fail("interrupted" if interrupted else "aborted", SIGNAL_EXIT[signal.SIGINT])
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        _fail("interrupted", 130)
+        _fail("interrupted", SIGNAL_EXIT[signal.SIGINT])
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error worth a traceback.
         sys.stderr.close()
-        sys.exit(1)
+        sys.exit(EXIT_ERROR)
     except Exception as exc:  # last line of defence: never a traceback for users
         if os.environ.get("CAMPAIGN_DEBUG"):
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (set CAMPAIGN_DEBUG=1 for a "
-              "traceback and please report it)", 1)
-    sys.exit(rc if isinstance(rc, int) else 0)
+              "traceback and please report it)", EXIT_ERROR)
+    sys.exit(rc if isinstance(rc, int) else EXIT_OK)
 
 
 def _fail(message: str, code: int) -> NoReturn:

@@ -20,6 +20,7 @@ from runner.spec.model import (
     RecurringWindow,
     Trigger,
 )
+from runner.states import SessionState
 
 # Fixed forever: changing it would orphan every object ever created by the tool.
 NAMESPACE = uuid.UUID("6f1c7c1e-4b0e-5b8a-9d3e-2a64c0a7f5b1")
@@ -27,9 +28,9 @@ DEFAULT_HORIZON = dt.timedelta(days=14)
 VERSION_KEY = "version"  # reserved key: `<campaign>#version` is the campaign's version row
 
 STATE_FOR_TRIGGER = {
-    Trigger.SCHEDULED: "Scheduled",
-    Trigger.STANDBY: "Standby",
-    Trigger.MANUAL: "Stopped",
+    Trigger.SCHEDULED: SessionState.SCHEDULED,
+    Trigger.STANDBY: SessionState.STANDBY,
+    Trigger.MANUAL: SessionState.STOPPED,
 }
 
 
@@ -68,16 +69,10 @@ def owner_of(name: str, id_: str) -> tuple[str, str] | None:
     return (campaign, key) if id_ == session_id(campaign, key) else None
 
 
-def to_wire(moment: dt.datetime) -> str:
-    """An aware datetime as the control plane's `timestamp` (UTC wall time, no offset)."""
+def utc_text(moment: dt.datetime) -> str:
+    """A moment as plans show and compare it: UTC wall time to the second, no offset."""
     utc = moment.astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     return utc.isoformat()
-
-
-def from_wire(text: str) -> dt.datetime:
-    """A control-plane `timestamp` (UTC wall time) as an aware datetime."""
-    value = dt.datetime.fromisoformat(text.rstrip("Z"))
-    return value.replace(tzinfo=dt.timezone.utc, microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -127,7 +122,7 @@ class DesiredSession:
     start: dt.datetime  # aware, UTC
     end: dt.datetime
     mode: str
-    state: str  # the state the trigger asks for
+    state: SessionState  # the state the trigger asks for
     max_time_seconds: int
     max_size_megabytes: int
     records: tuple[DesiredRecord, ...]
@@ -136,7 +131,7 @@ class DesiredSession:
     def columns(self) -> dict[str, object]:
         """The configuration columns apply owns (state is handled separately)."""
         return {
-            "name": self.name, "startDate": to_wire(self.start), "endDate": to_wire(self.end),
+            "name": self.name, "startDate": utc_text(self.start), "endDate": utc_text(self.end),
             "mode": self.mode, "maxTimeSeconds": self.max_time_seconds,
             "maxSizeMegabytes": self.max_size_megabytes,
         }

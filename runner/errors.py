@@ -1,5 +1,18 @@
 """The one exception hierarchy. The CLI maps these to exit codes in exactly one place.
 
+    CampaignError                 exit 1 (every error the tool reports)
+    ├── UsageError                exit 2: bad flags or arguments
+    ├── ConfigError               env / campaign.toml missing or unsafe
+    ├── SpecError                 invalid campaign files (carries the diagnostics)
+    ├── BackendError              a backend failed or answered something unusable
+    │   ├── ControlPlaneError     the GraphQL control plane
+    │   │   ├── WriteConflict     a write lost its compare-and-set (rolled back whole)
+    │   │   └── TransitionError   a session state switch failed (`retryable`)
+    │   └── FleetError            the fleet recordings API
+    ├── PlanError                 a plan cannot be made or applied as asked
+    ├── LockError                 other applies held the campaigns past --lock-timeout
+    └── CameraError               camera discovery failed
+
 Every message is one line that says what went wrong, where, and what to do about it.
 Messages must never contain secrets.
 """
@@ -37,6 +50,19 @@ class BackendError(CampaignError):
 
 class ControlPlaneError(BackendError):
     """The recording control plane (GraphQL) returned errors or was unreachable."""
+
+
+class WriteConflict(ControlPlaneError):
+    """A write was rejected on a uniqueness constraint and rolled back whole: another writer
+    (or our own earlier commit whose answer was lost) got there first."""
+
+
+class TransitionError(ControlPlaneError):
+    """A session state change failed; `retryable` says whether sending it again can help."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class FleetError(BackendError):

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from runner.commands._backend import backend_options
-from runner.errors import UsageError
+from runner.commands._options import backend_options, backends_from
+from runner.spec.capabilities import default_capabilities
 
 OUTPUT_CHOICES = click.Choice(["text", "json", "yaml"])
 NO_CAMERA = (
@@ -45,19 +45,9 @@ def discover(output: str, emulated: Sequence[str], no_hardware: bool) -> None:
     No camera connected is a normal result: a message (text) or an empty list (json/yaml),
     exit code 0.
     """
-    from runner.cameras.discovery import discover as discover_cameras
-    from runner.cameras.emulation import emulate, parse_emulated, software_only_context
+    from runner.ops.cameras import discover_cameras
 
-    specs = [parse_emulated(spec) for spec in emulated]
-    serials = [spec.serial for spec in specs]
-    if len(set(serials)) != len(serials):
-        twice = sorted({s for s in serials if serials.count(s) > 1})
-        raise UsageError(f"--emulate: serial {', '.join(twice)} given twice; add :SERIAL to "
-                         "tell the cameras apart, e.g. --emulate D435:844212071131")
-    context = software_only_context() if no_hardware else None  # None: a new (USB) context
-    emulation = emulate(specs, context) if specs or no_hardware else None
-    # `emulation` holds the software devices: it must stay referenced until discovery is done.
-    found = discover_cameras(emulation.context if emulation else None)
+    found = discover_cameras(emulated, no_hardware=no_hardware)
     if output == "json":
         click.echo(json.dumps([_camera_json(c) for c in found], indent=2))
     elif output == "yaml":
@@ -186,13 +176,10 @@ def _flow(mapping: dict[str, Any]) -> str:
     return "{" + ", ".join(f"{k}: {v}" for k, v in mapping.items()) + "}"
 
 
-CAMERA_MODELS = ("REALSENSE_D435", "REALSENSE", "V4L2CAMERA")
-
-
 @cameras.command(name="list")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
-@click.option("--model", type=click.Choice(CAMERA_MODELS),
+@click.option("--model", type=click.Choice(sorted(default_capabilities())),
               help="Only cameras of this control-plane model.")
 @click.option("--device", metavar="DEVICE_ID", help="Only cameras on this fleet device.")
 @backend_options
@@ -205,27 +192,21 @@ def list_cameras(output: str, model: str | None, device: str | None, sandbox: bo
     """
     import asyncio
 
-    from runner.cameras.known import known_cameras
-    from runner.commands._backend import resolve_backends
+    from runner.ops.cameras import known_cameras
 
-    backends = resolve_backends(sandbox=sandbox, insecure=insecure, config_file=config_file,
-                                timeout=timeout)
-
-    async def read() -> list[Any]:
-        async with backends.control_plane() as control_plane:
-            return await known_cameras(control_plane, model=model, device=device)
-
-    found = asyncio.run(read())
+    backends = backends_from(sandbox=sandbox, insecure=insecure, config_file=config_file,
+                             timeout=timeout)
+    found = asyncio.run(known_cameras(backends, model=model, device=device))
     if output == "json":
         click.echo(json.dumps(
-            [{"model": c.model, "serial": c.serial, "device": c.device, "id": c.id}
+            [{"model": c.model, "serial": c.serial, "device": c.device_id, "id": c.id}
              for c in found], indent=2))
         return
     if not found:
         click.echo("The control plane knows no cameras" + (" matching the filters." if model
                    or device else "."))
         return
-    rows = [("MODEL", "SERIAL", "DEVICE")] + [(c.model, c.serial, c.device) for c in found]
+    rows = [("MODEL", "SERIAL", "DEVICE")] + [(c.model, c.serial, c.device_id) for c in found]
     click.echo("\n".join(_table(rows)))
 
 

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from pathlib import Path
 
 import click
 
-from runner.commands._backend import (
-    Backends,
-    backend_options,
-    confirm,
-    load,
-    resolve_backends,
-    use_color,
-    write_options,
-)
 from runner.commands._now import parse_now
-from runner.commands.plan import emit
-from runner.compile import Desired, compile_campaigns
-from runner.plan.model import PlanOptions
+from runner.commands._options import backend_options, backends_from, confirm, load, write_options
+from runner.commands._render import emit, outcome
+from runner.compile import compile_campaigns
+from runner.ops.apply import ApplyHooks, destroy_campaigns
 
 
 @click.command("destroy")
@@ -40,29 +31,17 @@ def destroy(
     Only sessions whose name and id follow the ownership rule are touched: never a
     neighbour whose name shares a prefix, never objects the tool did not create.
     """
+    from runner.cli import EXIT_OK
+
     now = parse_now(now_text)
     campaigns = load(paths, now)
     desired = compile_campaigns(campaigns, now)
-    backends = resolve_backends(sandbox=sandbox, insecure=insecure, config_file=config_file,
-                                timeout=timeout)
-    options = PlanOptions(destroy=True, force=force)
-    return asyncio.run(_destroy(backends, desired, now, options, auto_approve, lock_timeout,
-                                output))
-
-
-async def _destroy(backends: Backends, desired: Desired, now: dt.datetime, options: PlanOptions,
-                   auto_approve: bool, lock_timeout: float, output: str) -> int:
-    from runner.apply import apply_plan, make_plan, refuse_blocked
-
-    async with backends.control_plane() as cp:
-        plan = await make_plan(cp, desired, now, options)
-        emit(plan, output)
-        if plan.writes.empty():
-            return 0
-        refuse_blocked(plan)
-        confirm("Destroy these objects?", auto_approve)
-        result = await apply_plan(cp, plan, lock_timeout=lock_timeout)
-    destroyed = result.plan.counts()[2]
-    message = f"Destroy complete! Objects: {destroyed} destroyed."
-    click.echo(click.style(message, fg="green") if use_color() else message)
-    return 0
+    backends = backends_from(sandbox=sandbox, insecure=insecure, config_file=config_file,
+                             timeout=timeout)
+    hooks = ApplyHooks(show=lambda plan: emit(plan, output),
+                       confirm=lambda question: confirm(question, auto_approve))
+    done = asyncio.run(destroy_campaigns(backends, desired, now, hooks, force=force,
+                                         lock_timeout=lock_timeout))
+    if done.applied is not None:
+        outcome(f"Destroy complete! Objects: {done.applied.plan.counts()[2]} destroyed.", "text")
+    return EXIT_OK

@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import datetime as dt
 from pathlib import Path
 
 import click
 
-from runner.commands._backend import (
-    Backends,
+from runner.commands._now import parse_now
+from runner.commands._options import (
     backend_options,
+    backends_from,
     campaign_options,
     load,
     parse_horizon,
-    plan_fleet,
-    recordings_json,
-    recordings_markdown,
-    recordings_text,
-    resolve_backends,
-    use_color,
 )
-from runner.commands._now import parse_now
-from runner.compile import Desired, compile_campaigns
-from runner.plan.model import Plan, PlanOptions
-from runner.spec.model import Campaign
+from runner.commands._render import emit, note
+from runner.compile import compile_campaigns
+from runner.ops.plan import plan_campaigns
+from runner.plan.model import PlanOptions
 
 
 @click.command("plan")
@@ -54,48 +47,24 @@ def plan(
 
     Exit code 0 on success (1 on error); with --detailed-exitcode, 2 when there are changes.
     """
+    from runner.cli import EXIT_CHANGES, EXIT_OK
+
     now = parse_now(now_text)
     campaigns = load(paths, now)
     desired = compile_campaigns(campaigns, now, parse_horizon(horizon))
-    backends = resolve_backends(sandbox=sandbox, insecure=insecure, config_file=config_file,
-                                timeout=timeout)
+    backends = backends_from(sandbox=sandbox, insecure=insecure, config_file=config_file,
+                             timeout=timeout)
     options = PlanOptions(prune=prune, destroy=destroy, allow_restart=allow_restart, force=force)
-    result = asyncio.run(_plan(backends, desired, now, options, campaigns, destroy))
+    outcome = asyncio.run(plan_campaigns(backends, campaigns, desired, now, options))
+    for text in outcome.notes:
+        note(text)
+    result = outcome.plan
     emit(result, output)
     if out_file is not None:
         from runner.plan.saved import save_plan
 
         save_plan(result, out_file, endpoint=backends.label,
-                  fleet_endpoint=backends.fleet_url if result.recordings else None)
+                  fleet_endpoint=backends.fleet_label if result.recordings else None)
         click.echo(f"Saved the plan to {out_file}; apply it with `campaign apply {out_file}`.",
                    err=True)
-    return 2 if detailed_exitcode and result.has_changes() else 0
-
-
-async def _plan(backends: Backends, desired: Desired, now: dt.datetime, options: PlanOptions,
-                campaigns: tuple[Campaign, ...], destroy: bool) -> Plan:
-    from runner.apply import make_plan
-
-    async with backends.control_plane() as cp:
-        result = await make_plan(cp, desired, now, options)
-    if not destroy:
-        fleet = await plan_fleet(campaigns, backends, now)
-        result = dataclasses.replace(result, recordings=fleet)
-    return result
-
-
-def emit(result: Plan, output: str) -> None:
-    """Print the plan in the chosen format to stdout."""
-    from runner.plan.render import render_json, render_markdown, render_text
-
-    if output == "json":
-        click.echo(render_json(result, recordings=recordings_json(result.recordings)), nl=False)
-    elif output == "markdown":
-        click.echo(render_markdown(result,
-                                   recordings_markdown=recordings_markdown(result.recordings)),
-                   nl=False)
-    else:
-        color = use_color()
-        click.echo(render_text(result, color=color,
-                               recordings_text=recordings_text(result.recordings, color)),
-                   nl=False)
+    return EXIT_CHANGES if detailed_exitcode and result.has_changes() else EXIT_OK

@@ -12,20 +12,14 @@ from typing import Any
 
 import click
 
-from runner.commands._backend import backend_options, load
-from runner.errors import CampaignError, UsageError
-from runner.run.client import Endpoint, SessionStates
-from runner.run.driver import RunEvent, RunResult, SystemClock, drive
-from runner.run.prepare import BurstTarget, burst_targets, resumed_schedule, session_runs
-from runner.run.state import (
-    RunJournal,
-    load_run_state,
-    run_state_path,
-    running_elsewhere,
-    saved_sessions,
-)
-
-SIGNAL_EXIT: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + signal
+from runner.cli import EXIT_ERROR, EXIT_OK, SIGNAL_EXIT
+from runner.commands._options import backend_options, backends_from, load
+from runner.errors import UsageError
+from runner.ops.run import burst_timeline, drive_bursts, iso_ms
+from runner.run.driver import RunEvent, RunResult, SessionRun, SystemClock
+from runner.run.prepare import BurstTarget, burst_targets
+from runner.states import SessionState
+from runner.wiring import Backends, local_state_dir
 
 
 @click.command("run")
@@ -66,62 +60,18 @@ def run(paths: Sequence[str], dry_run: bool, output: str, max_lateness: str,
     if dry_run:
         _render_timeline(targets, now, output)
         return 0
-    wiring = Wiring.create(sandbox=sandbox, insecure=insecure, config_file=config_file,
-                           timeout=timeout)
-    result, signum = asyncio.run(_drive(wiring, targets, lateness, stop_on_exit, output))
+    backends = backends_from(sandbox=sandbox, insecure=insecure, config_file=config_file,
+                             timeout=timeout)
+    result, signum = asyncio.run(_drive(backends, targets, lateness, stop_on_exit, output))
     _render_result(result, output)
     if signum is not None:
-        return SIGNAL_EXIT.get(signum, 1)
-    return 0 if result.ok else 1
+        return SIGNAL_EXIT.get(signum, EXIT_ERROR)
+    return EXIT_OK if result.ok else EXIT_ERROR
 
 
-class Wiring:
-    """The backend as the reconciler configures it (endpoint, secret, transport, state dir)."""
-
-    def __init__(self, backends: Any) -> None:
-        self.backends = backends
-        self.state_dir: Path = backends.state_dir
-        control = backends.control
-        self.timeout: float = control.timeout  # --timeout / campaign.toml, for one-off requests
-        headers = {"x-hasura-admin-secret": control.admin_secret} if control.admin_secret else {}
-        self._endpoint = Endpoint(control.endpoint, headers, backends.transport)
-
-    @classmethod
-    def create(cls, *, sandbox: bool = False, insecure: bool = False,
-               config_file: Path | None = None, timeout: float | None = None) -> Wiring:
-        """Resolve the control plane exactly as plan/apply do (env, campaign.toml, flags)."""
-        from runner.commands._backend import resolve_backends
-
-        return cls(resolve_backends(sandbox=sandbox, insecure=insecure, config_file=config_file,
-                                    timeout=timeout))
-
-    def endpoint(self) -> Endpoint:
-        """Where transitions go."""
-        return self._endpoint
-
-    async def apply(self, targets: Sequence[BurstTarget], now: dt.datetime) -> str | None:
-        """Apply the campaigns (the reconciler's plan + apply): their sessions exist and
-        standby ones are in Standby. Returns a note for the user when something changed."""
-        from runner.apply import apply_plan, make_plan
-        from runner.compile import DEFAULT_HORIZON, compile_campaigns
-        from runner.plan.model import PlanOptions
-
-        # Far enough ahead to include every occurrence this run drives (a recurring window's
-        # next occurrence may lie beyond apply's usual horizon).
-        horizon = max([DEFAULT_HORIZON, *(t.occurrence.end - now for t in targets)])
-        desired = compile_campaigns([t.campaign for t in targets], now, horizon)
-        async with self.backends.control_plane() as cp:
-            plan = await make_plan(cp, desired, now, PlanOptions())
-            if plan.writes.empty():
-                return None
-            result = await apply_plan(cp, plan)
-        changes = len(result.plan.effective)
-        return (f"applied {changes} change(s) to {', '.join(desired.campaigns)} before running "
-                "(`campaign plan` shows them)")
-
-
-async def _drive(wiring: Wiring, targets: list[BurstTarget], max_lateness: dt.timedelta,
+async def _drive(backends: Backends, targets: list[BurstTarget], max_lateness: dt.timedelta,
                  stop_on_exit: bool, output: str) -> tuple[RunResult, int | None]:
+    """Run the bursts with SIGINT/SIGTERM wired to a clean stop; returns the signal seen."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     received: list[int] = []
@@ -137,61 +87,21 @@ async def _drive(wiring: Wiring, targets: list[BurstTarget], max_lateness: dt.ti
             installed.append(signum)
         except (NotImplementedError, RuntimeError):  # Windows event loops: plain handlers
             signal.signal(signum, lambda n, _frame: loop.call_soon_threadsafe(on_signal, n))
+
+    def on_event(event: RunEvent) -> None:
+        if output == "text" or event.kind in ("stuck", "failed"):
+            _echo_event(event)
+
     try:
-        clock = SystemClock()
-        state_dir = wiring.state_dir
-        paths = {t.campaign.name: run_state_path(state_dir, t.campaign.name) for t in targets}
-        previous = {name: load_run_state(path) for name, path in paths.items()}
-        _refuse_second_runner(paths, previous)
-        if not stop.is_set():
-            note = await wiring.apply(targets, clock.now())
-            if note:
-                click.echo(note, err=True)
-        async with wiring.endpoint().client() as http:
-            states = SessionStates(http, wiring.endpoint().url)
-            # This read also opens the connection every transition will reuse.
-            rows = await states.read([t.session_id for t in targets], timeout=wiring.timeout)
-            now = clock.now()
-            saved: dict[str, Any] = {}
-            for state in previous.values():
-                saved.update(saved_sessions(state))
-            runs = session_runs(targets, now, rows, saved, max_lateness)
-            journals: dict[str, RunJournal] = {}
-            for target in targets:
-                mine = [r for r in runs if r.campaign == target.campaign.name]
-                journals[target.campaign.name] = RunJournal(
-                    paths[target.campaign.name], target.campaign.name,
-                    mine, {target.session_name: target.pattern}, now)
-            campaign_of = {r.schedule.session: r.campaign for r in runs}
-            for run_ in runs:
-                _announce(run_, output)
-
-            def on_event(event: RunEvent) -> None:
-                journals[campaign_of[event.session]].record(event)
-                if output == "text" or event.kind in ("stuck", "failed"):
-                    _echo_event(event)
-
-            result = await drive(
-                states, runs, clock=clock, stop=stop,
-                max_lateness=max_lateness.total_seconds(),
-                exit_state="Stopped" if stop_on_exit else "Standby", on_event=on_event)
-            finished = clock.now()
-            for journal in journals.values():
-                journal.finish(result, finished)
-            return result, (received[0] if received else None)
+        result = await drive_bursts(
+            backends, targets, clock=SystemClock(), stop=stop, max_lateness=max_lateness,
+            exit_state=SessionState.STOPPED if stop_on_exit else SessionState.STANDBY,
+            on_event=on_event, on_runs=_announce_all,
+            on_note=lambda text: click.echo(text, err=True))
+        return result, (received[0] if received else None)
     finally:
         for signum in installed:
             loop.remove_signal_handler(signum)
-
-
-def _refuse_second_runner(paths: dict[str, Path],
-                          previous: dict[str, dict[str, Any] | None]) -> None:
-    for name, path in paths.items():
-        owner = running_elsewhere(previous[name])
-        if owner is not None:
-            raise CampaignError(
-                f"campaign {name!r} is already being run by process {owner} "
-                f"({path}); stop that run first: two runners would fight over the session")
 
 
 def _duration(option: str, text: str) -> dt.timedelta:
@@ -203,36 +113,11 @@ def _duration(option: str, text: str) -> dt.timedelta:
         raise UsageError(f"{option}: {exc}") from exc
 
 
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")
-
-
 def _render_timeline(targets: list[BurstTarget], now: dt.datetime, output: str) -> None:
-    """The timeline a run would follow; an earlier run's progress comes from the local run
-    state only (a dry run never talks to the backend)."""
-    from runner.backends.config import STATE_DIR
-
-    sessions: list[dict[str, Any]] = []
-    for target in targets:
-        path = run_state_path(Path.cwd() / STATE_DIR, target.campaign.name)
-        previous = saved_sessions(load_run_state(path)).get(target.session_id)
-        schedule, started_before = resumed_schedule(target, previous, now)
-        sessions.append({
-            "resumes_earlier_run": bool(started_before),
-            "campaign": target.campaign.name,
-            "session": target.session_name,
-            "session_id": target.session_id,
-            "window": {"start": _iso(target.occurrence.start), "end": _iso(target.occurrence.end)},
-            "anchor": _iso(schedule.anchor),
-            "record_seconds": schedule.record.total_seconds(),
-            "pause_seconds": schedule.pause.total_seconds(),
-            "bursts": [{"index": b.index, "start": _iso(b.start), "stop": _iso(b.stop),
-                        "started_earlier": b.index in started_before}
-                       for b in schedule.bursts],
-            "cut": schedule.cut,
-        })
+    """The timeline a run would follow (a dry run never talks to the backend)."""
+    sessions = burst_timeline(targets, now, local_state_dir())
     if output == "json":
-        click.echo(json.dumps({"dry_run": True, "now": _iso(now), "sessions": sessions},
+        click.echo(json.dumps({"dry_run": True, "now": iso_ms(now), "sessions": sessions},
                               indent=2))
         return
     for entry in sessions:
@@ -252,7 +137,12 @@ def _render_timeline(targets: list[BurstTarget], now: dt.datetime, output: str) 
     click.echo("dry run: nothing was sent to the backend")
 
 
-def _announce(run_: Any, output: str) -> None:
+def _announce_all(runs: Sequence[SessionRun]) -> None:
+    for run_ in runs:
+        _announce(run_)
+
+
+def _announce(run_: SessionRun) -> None:
     plan = run_.plan
     starts = sum(1 for s in plan.steps if s.action.value == "Started")
     parts = [f"{run_.schedule.session}: {starts} burst(s) to run"]
@@ -264,7 +154,7 @@ def _announce(run_: Any, output: str) -> None:
         parts.append(f"{len(plan.skipped)} skipped")
     first = next((s for s in plan.steps if s.action.value == "Started"), None)
     if first is not None:
-        parts.append(f"next start {_iso(first.deadline)}")
+        parts.append(f"next start {iso_ms(first.deadline)}")
     click.echo("; ".join(parts), err=True)
     for skip in plan.skipped:
         click.echo(f"{run_.schedule.session}: burst {skip.burst + 1} skipped: {skip.reason}",

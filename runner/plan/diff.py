@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
 
 from runner.compile import Desired, DesiredRecord, DesiredSession, DesiredStream
 from runner.errors import PlanError
@@ -20,23 +19,15 @@ from runner.plan.model import (
     Change,
     Plan,
     PlanOptions,
+    SessionUpsert,
     Writes,
 )
+from runner.states import SessionState
 
-STARTED = "Started"
-STOPPED = "Stopped"
+STARTED = SessionState.STARTED
+STOPPED = SessionState.STOPPED
 # Session columns a running session can take without a restart (the window and limits).
 LIVE_COLUMNS = frozenset({"name", "startDate", "endDate", "maxTimeSeconds", "maxSizeMegabytes"})
-# Upserts: ids are ours, so a retried insert updates the row it already wrote. `state` is
-# deliberately not updated on conflict: a retry must not reset a session the platform started.
-SESSION_UPDATE_COLUMNS = ("name", "startDate", "endDate", "mode", "maxTimeSeconds",
-                          "maxSizeMegabytes")
-RECORD_CONFLICT = {"constraint": "Record_pkey", "update_columns": ["cameraId"]}
-STREAM_CONFLICT = {
-    "constraint": "Stream_pkey",
-    "update_columns": ["type", "alignTo", "encoder", "width", "height", "nearCut", "farCut",
-                       "bitrate", "frameRate"],
-}
 
 
 def plan_changes(
@@ -81,8 +72,8 @@ class _Builder:
         self.delete_sessions: list[str] = []
         self.delete_records: list[str] = []
         self.delete_streams: list[str] = []
-        self.upserts: list[dict[str, Any]] = []
-        self.transitions: list[tuple[str, str]] = []
+        self.upserts: list[SessionUpsert] = []
+        self.transitions: list[tuple[str, SessionState]] = []
 
     def writes(self) -> Writes:
         return Writes(
@@ -167,7 +158,7 @@ class _Builder:
                 ))
             self.transitions.append((want.id, state_to))
         if changed or record_changes:
-            self.upserts.append(self._insert_object(want, want.state))
+            self.upserts.append(self._upsert(want, want.state))
         self.changes.extend(changes)
         self.changes.extend(record_changes)
         if not changes and not record_changes:
@@ -177,7 +168,9 @@ class _Builder:
                 estimated_megabytes=estimate, max_size_megabytes=want.max_size_megabytes,
             ))
 
-    def _target_state(self, want: DesiredSession, have: ActualSession) -> str | None:
+    def _target_state(
+        self, want: DesiredSession, have: ActualSession
+    ) -> SessionState | None:
         if have.state == want.state or have.state == STARTED:
             return None  # Started is the platform's (or `campaign run`'s) business
         if want.end <= self.now:
@@ -201,27 +194,12 @@ class _Builder:
         ))
         for record in want.records:
             self.changes.extend(_record_created(want, record, "new session"))
-        self.upserts.append(self._insert_object(want, state))
+        self.upserts.append(self._upsert(want, state))
 
-    def _insert_object(self, want: DesiredSession, state: str) -> dict[str, Any]:
-        """The nested insert object for a session with its records and streams (ids included)."""
-        return {
-            "id": want.id, **want.columns(), "state": state,
-            "records": {
-                "data": [
-                    {
-                        "id": record.id,
-                        "cameraId": self.actual.cameras[(record.model, record.serial)].id,
-                        "streams": {
-                            "data": [{"id": s.id, **s.columns()} for s in record.streams],
-                            "on_conflict": STREAM_CONFLICT,
-                        },
-                    }
-                    for record in want.records
-                ],
-                "on_conflict": RECORD_CONFLICT,
-            },
-        }
+    def _upsert(self, want: DesiredSession, state: SessionState) -> SessionUpsert:
+        """The whole session tree to write, with the control plane's id of each camera."""
+        cameras = tuple(self.actual.cameras[(r.model, r.serial)].id for r in want.records)
+        return SessionUpsert(want, state, cameras)
 
     def _records(self, want: DesiredSession, have: ActualSession) -> list[Change]:
         out: list[Change] = []

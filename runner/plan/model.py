@@ -12,7 +12,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from runner.compile import Desired
+from runner.compile import Desired, DesiredSession, utc_text
+from runner.recordings.model import RecordingPlan
+from runner.states import SessionState
 
 Action = Literal["create", "update", "replace", "delete", "no-op"]
 Kind = Literal["session", "record", "stream"]
@@ -56,10 +58,8 @@ class ActualSession:
 
     def columns(self) -> dict[str, object]:
         """The configuration columns, in the same form as DesiredSession.columns()."""
-        from runner.compile import to_wire
-
         return {
-            "name": self.name, "startDate": to_wire(self.start), "endDate": to_wire(self.end),
+            "name": self.name, "startDate": utc_text(self.start), "endDate": utc_text(self.end),
             "mode": self.mode, "maxTimeSeconds": self.max_time_seconds,
             "maxSizeMegabytes": self.max_size_megabytes,
         }
@@ -67,12 +67,17 @@ class ActualSession:
 
 @dataclass(frozen=True)
 class ActualCamera:
-    """A camera registered in the control plane."""
+    """A camera registered in the control plane (`device_id`: the fleet device it is on)."""
 
     id: str
     model: str
     serial: str
     device_id: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(model, serial): how campaign files name the camera."""
+        return (self.model, self.serial)
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,15 @@ class Change:
 
 
 @dataclass(frozen=True)
+class SessionUpsert:
+    """A session tree to create or overwrite whole (its ids are ours: safe to send twice)."""
+
+    session: DesiredSession
+    state: SessionState  # the state a new row gets; an existing row keeps its own
+    camera_ids: tuple[str, ...]  # the control plane's camera id of each record, in order
+
+
+@dataclass(frozen=True)
 class Writes:
     """The control-plane writes a plan needs, in the order one transaction runs them."""
 
@@ -136,8 +150,8 @@ class Writes:
     delete_sessions: tuple[str, ...] = ()
     delete_records: tuple[str, ...] = ()
     delete_streams: tuple[str, ...] = ()
-    upsert_sessions: tuple[dict[str, Any], ...] = ()  # nested insert objects with ids
-    transitions: tuple[tuple[str, str], ...] = ()  # (session id, target state)
+    upsert_sessions: tuple[SessionUpsert, ...] = ()
+    transitions: tuple[tuple[str, SessionState], ...] = ()  # (session id, target state)
 
     def empty(self) -> bool:
         """True when applying would send no mutation at all."""
@@ -147,9 +161,9 @@ class Writes:
     def object_count(self) -> int:
         """Rows touched (sessions + nested records + streams + ids), for chunking."""
         nested = 0
-        for session in self.upsert_sessions:
-            records = session.get("records", {}).get("data", [])
-            nested += 1 + len(records) + sum(len(r["streams"]["data"]) for r in records)
+        for upsert in self.upsert_sessions:
+            records = upsert.session.records
+            nested += 1 + len(records) + sum(len(r.streams) for r in records)
         return (nested + len(self.stop) + len(self.delete_sessions) + len(self.delete_records)
                 + len(self.delete_streams) + len(self.transitions))
 
@@ -176,8 +190,8 @@ class Plan:
     options: PlanOptions
     now: dt.datetime
     fingerprint: str  # of the actual state the plan was made against
-    versions: tuple[tuple[str, int], ...] = ()  # version tokens read (runner.lock)
-    recordings: tuple[Any, ...] = field(default=())  # RecordingPlan values (runner.recordings)
+    versions: tuple[tuple[str, int], ...] = ()  # version tokens read (compare-and-set)
+    recordings: tuple[RecordingPlan, ...] = field(default=())  # fleet recording changes
 
     @property
     def effective(self) -> tuple[Change, ...]:
@@ -193,11 +207,4 @@ class Plan:
 
     def has_changes(self) -> bool:
         """True when apply would write something to the control plane or the fleet."""
-        return not self.writes.empty() or any(_recording_has_changes(r) for r in self.recordings)
-
-
-def _recording_has_changes(recording_plan: Any) -> bool:
-    changes = getattr(recording_plan, "changes", None)
-    if changes is None:
-        return bool(recording_plan)
-    return bool(changes)
+        return not self.writes.empty() or any(r.changes for r in self.recordings)

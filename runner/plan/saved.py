@@ -21,11 +21,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from runner.backends.config import redact_url
 from runner.compile import Desired, DesiredRecord, DesiredSession, DesiredStream
 from runner.errors import PlanError
 from runner.plan.model import Plan, PlanOptions
 from runner.plan.render import FORMAT_VERSION, plan_to_json
+from runner.urls import redact_url
 
 KIND = "campaign-plan"
 # "2": the file carries the fleet recording changes. Files without the key (envelope 1)

@@ -27,7 +27,7 @@ Progress = Callable[[int, int], None]  # (done, total), called after each change
 
 
 class FleetWriter(Protocol):
-    """What apply needs from the fleet API (`runner.backends.fleet.FleetClient` is one)."""
+    """What apply needs from the fleet API (`runner.adapters.fleet.FleetClient` is one)."""
 
     async def get_recording(self, uid: str) -> dict[str, Any]: ...
 

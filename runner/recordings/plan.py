@@ -31,7 +31,7 @@ EXAMPLES_PER_RULE = 3
 
 
 class FleetReader(Protocol):
-    """What planning needs from the fleet API (`runner.backends.fleet.FleetClient` is one)."""
+    """What planning needs from the fleet API (`runner.adapters.fleet.FleetClient` is one)."""
 
     def recording_pages(
         self, *, device: str | None = None, status: str | None = None

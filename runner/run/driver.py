@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from runner.run.client import SessionStates, TransitionError
+from runner.errors import TransitionError
 from runner.run.schedule import Action, BurstSchedule, ResumePlan, Skip, Step
 from runner.run.stats import SessionLateness, TransitionRecord, session_lateness
 
@@ -28,6 +28,30 @@ STOP_RETRY_FLOOR = 5.0  # a failing stop is retried at least this long
 # Per attempt. Never shorter than the burst: abandoning a slow `Started` and sending `Standby`
 # on another connection could let the server apply them in the wrong order.
 REQUEST_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A recording session as the runner needs it."""
+
+    id: str
+    name: str
+    state: str
+
+
+class StateSwitch(Protocol):
+    """What the driver needs from the control plane: read and set session states fast
+    (`runner.adapters.controlplane.SessionStates` is one)."""
+
+    async def read(
+        self, session_ids: Sequence[str], timeout: float = 10.0
+    ) -> dict[str, SessionRow]:
+        """The current name and state of each existing session, by id."""
+        ...
+
+    async def set_state(self, session_id: str, state: str, timeout: float = 2.0) -> str:
+        """Set the state; return the one the backend acknowledged (TransitionError if not)."""
+        ...
 
 
 class Clock(Protocol):
@@ -140,7 +164,7 @@ class _Session:
 
 
 async def drive(
-    states: SessionStates,
+    states: StateSwitch,
     runs: Sequence[SessionRun],
     *,
     clock: Clock | None = None,
@@ -206,7 +230,7 @@ async def drive(
 class _Driver:
     def __init__(
         self,
-        states: SessionStates,
+        states: StateSwitch,
         clock: Clock,
         max_lateness: float,
         on_event: Callable[[RunEvent], None] | None,

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from runner.compile import session_id, session_name
 from runner.errors import CampaignError
-from runner.run.client import SessionRow
-from runner.run.driver import SessionRun
+from runner.run.driver import SessionRow, SessionRun
 from runner.run.schedule import BurstSchedule, build_schedule, choose_anchor, resume_plan
 from runner.run.state import SavedSession, resumable
 from runner.spec.model import BurstPattern, Campaign, Occurrence, Trigger

@@ -12,9 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.backends.config import ControlPlaneConfig
-from runner.backends.controlplane import ControlPlane
-from runner.cameras.known import KnownCamera, known_cameras
+from runner.adapters.controlplane import ControlPlane, ControlPlaneConfig
+from runner.plan.model import ActualCamera
 
 REPO = Path(__file__).resolve().parents[2]
 # The demo seed (fixed by the control-plane contract), sorted by model then serial.
@@ -28,14 +27,14 @@ DEMO = [
 ]
 
 
-def rows(cameras: list[KnownCamera]) -> list[tuple[str, str, str]]:
-    return [(c.model, c.serial, c.device) for c in cameras]
+def rows(cameras: list[ActualCamera]) -> list[tuple[str, str, str]]:
+    return [(c.model, c.serial, c.device_id) for c in cameras]
 
 
-async def read(sandbox: Any, **filters: str) -> list[KnownCamera]:
+async def read(sandbox: Any, **filters: str) -> list[ActualCamera]:
     config = ControlPlaneConfig(endpoint=sandbox.graphql_url, admin_secret=sandbox.admin_secret)
     async with ControlPlane(config) as client:
-        return await known_cameras(client, **filters)
+        return await client.known_cameras(**filters)
 
 
 async def test_lists_the_seeded_cameras_in_order(sandbox: Any) -> None:

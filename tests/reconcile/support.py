@@ -8,10 +8,9 @@ from typing import Any
 
 import httpx
 
-from runner.apply import ApplyResult, apply_plan, make_plan
-from runner.backends.config import ControlPlaneConfig
-from runner.backends.controlplane import ControlPlane
+from runner.adapters.controlplane import ControlPlane, ControlPlaneConfig
 from runner.compile import compile_campaigns
+from runner.plan.apply import ApplyResult, apply_plan, make_plan
 from runner.plan.model import Plan, PlanOptions
 from runner.spec.model import Campaign
 

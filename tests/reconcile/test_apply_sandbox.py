@@ -44,7 +44,7 @@ async def test_read_is_one_query_and_apply_three_round_trips(sandbox) -> None:
     c = campaign(cameras=(camera(), camera(D435_B, line=12)))
     sandbox.reset()
     async with control_plane(sandbox) as cp:
-        from runner.apply import apply_plan, make_plan
+        from runner.plan.apply import apply_plan, make_plan
 
         plan = await make_plan(cp, compile_campaigns([c], NOW), NOW, PlanOptions())
         assert cp.round_trips == 1
@@ -183,9 +183,9 @@ async def test_record_made_by_hand_for_a_declared_camera_is_replaced(sandbox) ->
 async def test_plans_past_the_size_bound_are_chunked_and_still_converge(
     sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import runner.apply
+    import runner.plan.apply
 
-    monkeypatch.setattr(runner.apply, "MAX_ROWS_PER_REQUEST", 20)
+    monkeypatch.setattr(runner.plan.apply, "MAX_ROWS_PER_REQUEST", 20)
     c = campaign(cameras=(camera(), camera(D435_B, line=12)),
                  recurring_days=frozenset({1, 2, 3, 4, 5}),
                  start=dt.datetime(2026, 11, 2, 8, tzinfo=UTC), hours=2)
@@ -197,8 +197,8 @@ async def test_plans_past_the_size_bound_are_chunked_and_still_converge(
 
 
 async def test_lost_compare_and_set_replans_or_fails_as_asked(sandbox) -> None:
-    from runner.apply import apply_plan, make_plan
     from runner.errors import LockError
+    from runner.plan.apply import apply_plan, make_plan
 
     mine = campaign(cameras=(camera(streams=(stream("color", bitrate=1_000_000),)),))
     theirs = campaign(cameras=(camera(streams=(stream("color", bitrate=2_000_000),)),))

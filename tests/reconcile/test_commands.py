@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 from graphql import build_schema, parse, validate
 
-from runner.apply import write_document
-from runner.backends.controlplane import READ_STATE
-from runner.commands._backend import use_color
-from runner.plan.model import Writes
+from runner.adapters.controlplane.documents import READ_STATE, write_document
+from runner.commands._options import use_color
+from runner.compile import compile_campaigns
+from runner.plan.model import SessionUpsert, Writes
+from runner.states import SessionState
 
-from .helpers import NOW
+from .helpers import NOW, campaign
 
 ROOT = Path(__file__).resolve().parents[2]
 CAMPAIGN = """\
@@ -151,14 +152,16 @@ def test_color_rules(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_documents_validate_against_the_sdl() -> None:
     schema = build_schema((ROOT / "schemas" / "controlplane.graphql").read_text())
     assert validate(schema, parse(READ_STATE)) == []
+    session = compile_campaigns([campaign()], NOW).sessions[0]
     writes = Writes(
         stop=("00000000-0000-0000-0000-000000000001",),
         delete_sessions=("00000000-0000-0000-0000-000000000002",),
         delete_records=("00000000-0000-0000-0000-000000000003",),
         delete_streams=("00000000-0000-0000-0000-000000000004",),
-        upsert_sessions=({"id": "00000000-0000-0000-0000-000000000005"},),
-        transitions=(("00000000-0000-0000-0000-000000000005", "Scheduled"),
-                     ("00000000-0000-0000-0000-000000000006", "Standby")),
+        upsert_sessions=(SessionUpsert(session, SessionState.SCHEDULED,
+                                       tuple("c" for _ in session.records)),),
+        transitions=(("00000000-0000-0000-0000-000000000005", SessionState.SCHEDULED),
+                     ("00000000-0000-0000-0000-000000000006", SessionState.STANDBY)),
     )
     document, _ = write_document(writes, {"demo": 7}, {"demo": 8}, NOW, drop_versions=True)
     assert validate(schema, parse(document)) == []
@@ -210,8 +213,8 @@ def test_status_json_shows_states_and_next_transitions(sandbox: Any, workdir: Pa
     ("endpoint = 5", "endpoint must be a string"),
 ])
 def test_mistyped_settings_are_one_line_errors(tmp_path: Path, line: str, words: str) -> None:
-    from runner.backends.config import load_settings
     from runner.errors import ConfigError
+    from runner.settings import load_settings
 
     settings = tmp_path / "campaign.toml"
     settings.write_text(f"[controlplane]\n{line}\n")

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from runner.adapters.controlplane.wire import insert_object
 from runner.compile import (
     compile_campaigns,
     owner_of,
@@ -64,7 +65,7 @@ def test_create_then_no_changes() -> None:
     plan = plan_changes(desired, Actual(sessions=(), cameras=dict(CAMS)), NOW)
     assert plan.counts() == (1 + 1 + 2, 0, 0)
     assert len(plan.writes.upsert_sessions) == 1
-    upsert = plan.writes.upsert_sessions[0]
+    upsert = insert_object(plan.writes.upsert_sessions[0])
     assert upsert["state"] == "Scheduled" and upsert["startDate"] == "2026-12-01T08:00:00"
     assert upsert["records"]["data"][0]["cameraId"] == CAMS[("REALSENSE_D435", "844212070924")].id
     again = plan_changes(desired, actual_from(desired.sessions), NOW)

@@ -188,8 +188,7 @@ def test_four_concurrent_cli_applies_of_one_campaign_leave_one_set(sandbox, tmp_
 def test_odd_control_plane_answers_are_one_line_errors(body: dict[str, Any], words: str) -> None:
     import httpx
 
-    from runner.backends.config import ControlPlaneConfig
-    from runner.backends.controlplane import ControlPlane
+    from runner.adapters.controlplane import ControlPlane, ControlPlaneConfig
     from runner.errors import ControlPlaneError
 
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from runner.backends.config import graphql_url, is_loopback, redact_url
-from runner.backends.fleet import check_base_url
+from runner.adapters.fleet import check_base_url
 from runner.errors import ConfigError
+from runner.settings import graphql_url
+from runner.urls import is_loopback, redact_url
 
 
 @pytest.mark.parametrize(

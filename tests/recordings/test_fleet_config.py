@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from runner.backends.fleet import FleetClient, check_base_url, fleet_settings
+from runner.adapters.fleet import FleetClient, check_base_url
 from runner.errors import ConfigError
+from runner.settings import fleet_settings
 
 
 def test_neither_variable_means_no_fleet_configured() -> None:
@@ -56,7 +57,7 @@ def test_retry_after_seconds_or_http_date() -> None:
 
     import httpx
 
-    from runner.backends.fleet import _retry_after
+    from runner.adapters.fleet import _retry_after
 
     assert _retry_after(httpx.Response(429, headers={"Retry-After": "3"}), 9.0) == 3.0
     assert _retry_after(httpx.Response(429), 9.0) == 9.0

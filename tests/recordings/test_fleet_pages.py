@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.backends.fleet import FleetClient
+from runner.adapters.fleet import FleetClient
 from runner.errors import FleetError
 
 BASE = "https://fleet.example/api/v1"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from runner.backends.fleet import FleetClient
+from runner.adapters.fleet import FleetClient
 from runner.errors import FleetError, PlanError
 from runner.recordings import (
     apply_recordings,

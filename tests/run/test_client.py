@@ -8,7 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from runner.run.client import SessionStates, TransitionError
+from runner.adapters.controlplane import SessionStates
+from runner.errors import TransitionError
 
 URL = "http://127.0.0.1:1/v1/graphql?token=secret"
 
@@ -31,12 +32,20 @@ def test_unreachable_control_plane_names_the_endpoint_without_query() -> None:
 
 
 def test_trigger_sends_its_requests_with_the_configured_timeout(tmp_path: Path) -> None:
-    from types import SimpleNamespace
+    import datetime as dt
 
-    from runner.commands.run import Wiring
-    from runner.commands.trigger import _switch
+    from runner.adapters.controlplane import ControlPlaneConfig
+    from runner.compile import session_id
+    from runner.ops.trigger import trigger_session
+    from runner.spec import load_campaigns
+    from runner.wiring import Backends
+    from tests.run.helpers import burst_campaign
 
-    sid = "00000000-0000-0000-0000-000000000002"
+    now = dt.datetime.now(dt.timezone.utc)
+    path = burst_campaign(tmp_path / "c.yaml", "timeouts", count=1, record="1s", pause="1s",
+                          now=now)
+    campaigns = load_campaigns([str(path)], now=now).campaigns
+    sid = session_id("timeouts", "")
     seen: list[float] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -47,11 +56,10 @@ def test_trigger_sends_its_requests_with_the_configured_timeout(tmp_path: Path) 
         return httpx.Response(200, json={"data": {"recordingSessions": [
             {"id": sid, "name": "s", "state": "Standby"}]}})
 
-    control = SimpleNamespace(endpoint="http://127.0.0.1:1/v1/graphql", admin_secret=None,
-                              timeout=42.0)
-    wiring = Wiring(SimpleNamespace(state_dir=tmp_path, control=control,
-                                    transport=httpx.MockTransport(answer)))
-    assert asyncio.run(_switch(wiring, "s", sid, "Started")) == ("Standby", "Started")
+    control = ControlPlaneConfig("http://127.0.0.1:1/v1/graphql", None, timeout=42.0)
+    backends = Backends(control, httpx.MockTransport(answer), "test", tmp_path)
+    done = asyncio.run(trigger_session(backends, campaigns, "timeouts", "start", now))
+    assert (done.before, done.after) == ("Standby", "Started")
     assert seen == [42.0, 42.0]
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from runner.run.client import Endpoint, SessionStates
+from runner.adapters.controlplane import Endpoint, SessionStates
 from runner.run.driver import RunEvent, SessionRun, drive
 from runner.run.schedule import build_schedule, resume_plan
 from runner.spec.model import BurstPattern, Location, Occurrence

@@ -10,8 +10,7 @@ import pytest
 
 from runner.compile import session_id
 from runner.errors import CampaignError
-from runner.run.client import SessionRow
-from runner.run.driver import RunEvent, RunResult, SessionResult
+from runner.run.driver import RunEvent, RunResult, SessionResult, SessionRow
 from runner.run.prepare import burst_targets, session_runs
 from runner.run.state import (
     RunJournal,

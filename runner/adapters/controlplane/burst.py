@@ -19,8 +19,10 @@ from typing import Any
 
 import httpx
 
-from runner.backends.config import redact_url
-from runner.errors import ControlPlaneError
+from runner.errors import TransitionError
+from runner.run.driver import SessionRow
+from runner.states import STATES
+from runner.urls import redact_url
 
 _SET_STATE = (
     'mutation{{updateRecordingSession(pk_columns:{{id:"{id}"}},_set:{{state:{state}}})'
@@ -30,15 +32,6 @@ _READ = (
     "query($ids:[uuid!]!){recordingSessions(where:{id:{_in:$ids}})"
     "{id name state startDate endDate}}"
 )
-STATES = ("Stopped", "Scheduled", "Standby", "Started")
-
-
-class TransitionError(ControlPlaneError):
-    """A state change failed; `retryable` says whether sending it again can help."""
-
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
 
 
 @dataclass(frozen=True)
@@ -60,17 +53,9 @@ class Endpoint:
         )
 
 
-@dataclass(frozen=True)
-class SessionRow:
-    """A recording session as the runner needs it."""
-
-    id: str
-    name: str
-    state: str
-
-
 class SessionStates:
-    """Reads and sets recording session states through one httpx client."""
+    """Reads and sets recording session states through one httpx client (the driver's
+    `StateSwitch`)."""
 
     def __init__(self, http: httpx.AsyncClient, url: str) -> None:
         self._http = http

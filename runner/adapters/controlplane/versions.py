@@ -1,8 +1,8 @@
-"""Concurrency control inside the vendor schema: one version row per campaign, compare-and-set.
+"""Compare-and-set inside the vendor schema: one version row per campaign (its wire form).
 
 The control plane has no lock table and we cannot add one to a real backend, so each
 campaign gets a *version row*: a `Stopped` RecordingSession named `<campaign>#version` with a
-uuid5 id (runner.compile.version_id) whose `maxSizeMegabytes` holds a random version token.
+uuid5 id (`runner.compile.version_id`) whose `maxSizeMegabytes` holds a random version token.
 
 Every write transaction starts with
 
@@ -19,17 +19,12 @@ A no-op apply writes nothing, so it takes no lock and sends zero mutations.
 from __future__ import annotations
 
 import datetime as dt
-import random
+from collections.abc import Mapping
 from typing import Any
 
-from runner.compile import VERSION_KEY, session_name, to_wire, version_id
-
-TOKEN_MAX = 2**31 - 1  # maxSizeMegabytes is a GraphQL Int (signed 32-bit)
-
-
-def new_token(rng: random.Random) -> int:
-    """A fresh version token (never 0, so a zeroed row never matches)."""
-    return rng.randint(1, TOKEN_MAX)
+from runner.adapters.controlplane.wire import to_wire
+from runner.compile import VERSION_KEY, session_name, version_id
+from runner.states import SessionState
 
 
 def version_row(campaign: str, token: int, now: dt.datetime) -> dict[str, Any]:
@@ -37,12 +32,12 @@ def version_row(campaign: str, token: int, now: dt.datetime) -> dict[str, Any]:
     stamp = to_wire(now)
     return {
         "id": version_id(campaign), "name": session_name(campaign, VERSION_KEY),
-        "startDate": stamp, "endDate": stamp, "mode": "Storage", "state": "Stopped",
+        "startDate": stamp, "endDate": stamp, "mode": "Storage", "state": str(SessionState.STOPPED),
         "maxTimeSeconds": 0, "maxSizeMegabytes": token,
     }
 
 
-def expected_versions(read: dict[str, int]) -> dict[str, Any]:
+def expected_versions(read: Mapping[str, int]) -> dict[str, Any]:
     """The where clause matching exactly the version rows as we read them."""
     if not read:
         return {"id": {"_is_null": True}}

@@ -1,60 +1,24 @@
-"""Shared plumbing of plan/apply/destroy/status: options, campaign loading, the backends.
+"""Shared options and helpers of the commands: flags, campaign loading, confirmation, colour.
 
-This is the CLI layer: it may read the environment and the terminal, the core may not.
-With no control plane configured the embedded sandbox runs in-process (httpx ASGITransport)
-with its SQLite file under `.campaign/`, announced by a one-line notice on stderr.
+This is the CLI layer: it may read the terminal; the backends come from `runner.wiring`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import secrets
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import httpx
 
-from runner.backends.config import (
-    STATE_DIR,
-    ControlPlaneConfig,
-    redact_url,
-    resolve_control_plane,
-)
-from runner.backends.controlplane import ControlPlane
 from runner.errors import PlanError, SpecError, UsageError
 from runner.spec.model import Campaign
+from runner.wiring import Backends, resolve_backends
 
 F = TypeVar("F", bound=Callable[..., Any])
-SANDBOX_FLEET_URL = "http://sandbox.invalid/api/v1"
-
-
-@dataclass
-class Backends:
-    """The resolved backends of one command run."""
-
-    control: ControlPlaneConfig
-    transport: httpx.AsyncBaseTransport | None  # the in-process sandbox, else None (network)
-    label: str  # where we talk to, safe to print
-    state_dir: Path
-    fleet_url: str | None = None
-    fleet_key: str | None = field(default=None, repr=False)
-
-    def control_plane(self) -> ControlPlane:
-        """A control-plane client (use with `async with`)."""
-        return ControlPlane(self.control, transport=self.transport)
-
-    def fleet(self) -> Any:
-        """A fleet API client, or None when no fleet API is configured."""
-        if not self.fleet_url or not self.fleet_key:
-            return None
-        from runner.backends.fleet import FleetClient
-
-        return FleetClient(self.fleet_url, self.fleet_key, transport=self.transport)
 
 
 def backend_options(func: F) -> F:
@@ -109,37 +73,15 @@ def _stack(options: Sequence[Callable[[Any], Any]], func: F) -> F:
     return func
 
 
-def resolve_backends(
+def backends_from(
     *, sandbox: bool, insecure: bool, config_file: Path | None, timeout: float | None,
-    env: dict[str, str] | None = None, workdir: Path | None = None,
 ) -> Backends:
-    """Build the backends from the environment and flags (the notice goes to stderr)."""
-    env = dict(os.environ) if env is None else env
-    workdir = workdir or Path.cwd()
-    control = resolve_control_plane(env, workdir=workdir, settings_file=config_file,
-                                    sandbox=sandbox, insecure=insecure, timeout=timeout)
-    state_dir = workdir / STATE_DIR
-    if not control.embedded:
-        from runner.backends.fleet import fleet_settings
-
-        fleet = fleet_settings(env)
-        return Backends(control, None, redact_url(control.endpoint), state_dir,
-                        fleet.base_url if fleet else None, fleet.api_key if fleet else None)
-    from runner.sandbox.app import create_app
-
-    assert control.sandbox_db is not None
-    control.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
-    # In-process: nothing listens on a port, so a per-run random secret costs nothing.
-    admin, key = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    app = create_app(control.sandbox_db, admin_secret=admin, api_key=key, seed="demo")
-    transport = httpx.ASGITransport(app=app)
-    control = ControlPlaneConfig(control.endpoint, admin, control.timeout, True,
-                                 control.sandbox_db)
-    where = _relative(control.sandbox_db, workdir) if control.sandbox_db else "memory"
-    click.echo("note: no control plane configured ($HASURA_GRAPHQL_ENDPOINT); using the "
-               f"embedded sandbox in {where}", err=True)
-    return Backends(control, transport, f"embedded sandbox ({where})", state_dir,
-                    SANDBOX_FLEET_URL, key)
+    """The backends the flags, env and campaign.toml name (the sandbox notice to stderr)."""
+    backends = resolve_backends(sandbox=sandbox, insecure=insecure, config_file=config_file,
+                                timeout=timeout)
+    if backends.notice:
+        click.echo(backends.notice, err=True)
+    return backends
 
 
 def parse_horizon(text: str) -> dt.timedelta:
@@ -190,54 +132,3 @@ def confirm(prompt: str, auto_approve: bool) -> None:
                           show_default=False)
     if answer.strip() != "yes":
         raise click.exceptions.Abort()
-
-
-def _relative(path: Path, base: Path) -> str:
-    try:
-        return str(path.relative_to(base))
-    except ValueError:
-        return str(path)
-
-
-async def plan_fleet(
-    campaigns: Sequence[Campaign], backends: Backends, now: dt.datetime
-) -> tuple[Any, ...]:
-    """Recording plans (runner.recordings) for campaigns that declare `spec.recordings`."""
-    if not any(c.recordings is not None for c in campaigns):
-        return ()
-    from runner.recordings import plan_recordings
-
-    fleet = backends.fleet()
-    if fleet is None:
-        click.echo("note: campaigns declare recording rules but no fleet API is configured "
-                   "($AVALA_BASE_URL, $AVALA_API_KEY); skipping them", err=True)
-        return ()
-    async with fleet:
-        return tuple(await plan_recordings(campaigns, fleet, now=now))
-
-
-def recordings_text(plans: tuple[Any, ...], color: bool) -> str:
-    """The recordings section of a text plan ('' when there is none)."""
-    if not plans:
-        return ""
-    from runner.recordings import render_recordings_text
-
-    return str(render_recordings_text(plans, color=color))
-
-
-def recordings_markdown(plans: tuple[Any, ...]) -> str:
-    """The recordings section of a Markdown plan."""
-    if not plans:
-        return ""
-    from runner.recordings import render_recordings_markdown
-
-    return str(render_recordings_markdown(plans))
-
-
-def recordings_json(plans: tuple[Any, ...]) -> list[dict[str, Any]]:
-    """The recordings section of a JSON plan."""
-    if not plans:
-        return []
-    from runner.recordings import recordings_to_json
-
-    return list(recordings_to_json(plans))

@@ -15,16 +15,15 @@ import email.utils
 import random
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 from runner import __version__
-from runner.backends.config import is_loopback, redact_url
 from runner.errors import ConfigError, FleetError
+from runner.urls import UrlProblem, check_http_url, redact_url
 
 API_KEY_HEADER = "X-Avala-Api-Key"
 BASE_URL_VAR = "AVALA_BASE_URL"
@@ -37,50 +36,24 @@ Sleep = Callable[[float], Awaitable[None]]
 Verify = Callable[[], Awaitable[bool]]
 
 
-@dataclass(frozen=True)
-class FleetSettings:
-    """Where the fleet API is and its key (never shown in `repr`)."""
-
-    base_url: str
-    api_key: str = field(repr=False)
-
-
-def fleet_settings(env: Mapping[str, str]) -> FleetSettings | None:
-    """Read `AVALA_BASE_URL` / `AVALA_API_KEY` from the mapping given (None if neither is set)."""
-    base_url = env.get(BASE_URL_VAR, "").strip()
-    api_key = env.get(API_KEY_VAR, "").strip()
-    if not base_url and not api_key:
-        return None
-    if not base_url:
-        raise ConfigError(f"${API_KEY_VAR} is set but ${BASE_URL_VAR} is not; set it to the "
-                          "fleet API root, e.g. https://host/api/v1")
-    if not api_key:
-        raise ConfigError(f"${BASE_URL_VAR} is set but ${API_KEY_VAR} is not; export the fleet "
-                          "API key")
-    return FleetSettings(check_base_url(base_url), api_key)
-
-
 def check_base_url(base_url: str, *, in_process: bool = False) -> str:
     """Validate `AVALA_BASE_URL`: HTTPS, or plain HTTP to a loopback host (or in-process)."""
-    try:
-        parts = urlsplit(base_url)
-        _ = parts.port  # raises ValueError for a port that is not a number
-    except ValueError as exc:
-        raise ConfigError(f"fleet API base URL is not a valid URL ({exc}); set AVALA_BASE_URL "
-                          "like https://host/api/v1") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
-            f"fleet API base URL {redact_url(base_url)!r} is not an http(s) URL; "
-            "set AVALA_BASE_URL like https://host/api/v1"
-        )
-    if parts.username or parts.password:
-        raise ConfigError(f"fleet API base URL {redact_url(base_url)!r} carries credentials; "
-                          f"put the key in ${API_KEY_VAR} instead")
-    if parts.scheme == "http" and not (in_process or is_loopback(parts.hostname)):
-        raise ConfigError(
-            f"fleet API base URL {redact_url(base_url)!r} uses plain HTTP to a non-loopback "
-            "host; the API key would travel in clear text: use https://"
-        )
+    parts = check_http_url(base_url, allow_cleartext=in_process)
+    if isinstance(parts, UrlProblem):
+        shown = redact_url(base_url)
+        if parts.kind == "malformed":
+            raise ConfigError(f"fleet API base URL is not a valid URL; set {BASE_URL_VAR} "
+                              "like https://host/api/v1")
+        if parts.kind == "credentials":
+            raise ConfigError(f"fleet API base URL {shown!r} carries credentials; put the key "
+                              f"in ${API_KEY_VAR} instead")
+        if parts.kind == "cleartext":
+            raise ConfigError(
+                f"fleet API base URL {shown!r} uses plain HTTP to a non-loopback host; the API "
+                "key would travel in clear text: use https://"
+            )
+        raise ConfigError(f"fleet API base URL {shown!r} is not an http(s) URL; set "
+                          f"{BASE_URL_VAR} like https://host/api/v1")
     if parts.path.strip("/") == "":
         return base_url.rstrip("/") + "/api/v1"  # the host alone: the API lives under /api/v1
     return base_url.rstrip("/")

@@ -1,38 +1,29 @@
-"""Where the control plane is and how to authenticate: from an env mapping and campaign.toml.
+"""The tool's settings, in one place: env variables and `campaign.toml`.
 
-Nothing here reads `os.environ` itself: callers pass the mapping in. Secrets come from the
-environment (or a file named there), never from campaign.toml, and never appear in `repr`.
+Where the control plane and the fleet API are and how to authenticate. Nothing here reads
+`os.environ` itself: the wiring passes the mapping in. Secrets come from the environment (or
+a file named there), never from campaign.toml, and never appear in `repr` or messages.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlunsplit
 
+from runner.adapters.controlplane.transport import DEFAULT_TIMEOUT, ControlPlaneConfig
+from runner.adapters.fleet import API_KEY_VAR, BASE_URL_VAR, check_base_url
 from runner.errors import ConfigError
+from runner.urls import UrlProblem, check_http_url, redact_url
 
 ENDPOINT_VAR = "HASURA_GRAPHQL_ENDPOINT"
 SECRET_VAR = "HASURA_GRAPHQL_ADMIN_SECRET"
 SECRET_FILE_VAR = "HASURA_GRAPHQL_ADMIN_SECRET_FILE"
 CONFIG_FILE = "campaign.toml"
-DEFAULT_TIMEOUT = 30.0
 STATE_DIR = ".campaign"
-
-
-@dataclass(frozen=True)
-class ControlPlaneConfig:
-    """A resolved control-plane target: a real endpoint, or the embedded sandbox."""
-
-    endpoint: str  # the GraphQL URL (".../v1/graphql")
-    admin_secret: str | None = field(repr=False)
-    timeout: float = DEFAULT_TIMEOUT
-    embedded: bool = False  # True: run the sandbox in-process (no network)
-    sandbox_db: Path | None = None
 
 
 def load_settings(path: Path) -> dict[str, Any]:
@@ -109,40 +100,44 @@ def resolve_control_plane(
 
 def graphql_url(endpoint: str, *, insecure: bool = False) -> str:
     """Normalise an endpoint (Hasura's base URL or the full /v1/graphql URL) and check it."""
-    try:
-        parts = urlsplit(endpoint.strip())
-        _ = parts.port  # raises ValueError for a port that is not a number
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+    parts = check_http_url(endpoint, allow_cleartext=insecure)
+    if isinstance(parts, UrlProblem):
+        if parts.kind == "credentials":
+            raise ConfigError(f"${ENDPOINT_VAR}: credentials in the URL are not accepted; "
+                              f"put the admin secret in ${SECRET_VAR}")
+        if parts.kind == "cleartext":
+            raise ConfigError(
+                f"${ENDPOINT_VAR}: plain http:// to {parts.host} would send the admin secret "
+                "unencrypted; use https:// or pass --insecure"
+            )
         raise ConfigError(f"${ENDPOINT_VAR}: {redact_url(endpoint)!r} is not an http(s) URL")
-    if parts.username or parts.password:
-        raise ConfigError(f"${ENDPOINT_VAR}: credentials in the URL are not accepted; "
-                          f"put the admin secret in ${SECRET_VAR}")
-    if parts.scheme == "http" and not is_loopback(parts.hostname) and not insecure:
-        raise ConfigError(
-            f"${ENDPOINT_VAR}: plain http:// to {parts.hostname} would send the admin secret "
-            "unencrypted; use https:// or pass --insecure"
-        )
     path = parts.path.rstrip("/")
     if not path.endswith("/graphql"):
         path += "/v1/graphql"
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 
-def redact_url(url: str) -> str:
-    """The URL without user info or query string (either may carry credentials)."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port  # raises ValueError for a port that is not a number
-    except ValueError:
-        return "<invalid URL>"
-    if not parts.scheme:
-        return "<invalid URL>"
-    host = parts.hostname or ""
-    if port:
-        host += f":{port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+@dataclass(frozen=True)
+class FleetSettings:
+    """Where the fleet API is and its key (never shown in `repr`)."""
+
+    base_url: str
+    api_key: str = field(repr=False)
+
+
+def fleet_settings(env: Mapping[str, str]) -> FleetSettings | None:
+    """Read `AVALA_BASE_URL` / `AVALA_API_KEY` from the mapping given (None if neither is set)."""
+    base_url = env.get(BASE_URL_VAR, "").strip()
+    api_key = env.get(API_KEY_VAR, "").strip()
+    if not base_url and not api_key:
+        return None
+    if not base_url:
+        raise ConfigError(f"${API_KEY_VAR} is set but ${BASE_URL_VAR} is not; set it to the "
+                          "fleet API root, e.g. https://host/api/v1")
+    if not api_key:
+        raise ConfigError(f"${BASE_URL_VAR} is set but ${API_KEY_VAR} is not; export the fleet "
+                          "API key")
+    return FleetSettings(check_base_url(base_url), api_key)
 
 
 def _secret(env: Mapping[str, str]) -> str | None:
@@ -165,18 +160,6 @@ def _embedded(workdir: Path, timeout: float) -> ControlPlaneConfig:
         embedded=True,
         sandbox_db=workdir / STATE_DIR / "sandbox.sqlite3",
     )
-
-
-def is_loopback(host: str | None) -> bool:
-    """True for localhost names and loopback addresses (plain HTTP is allowed only there)."""
-    if not host:
-        return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _truthy(value: str | None) -> bool:

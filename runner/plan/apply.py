@@ -1,10 +1,12 @@
-"""Apply a Plan to the control plane: one GraphQL request (one transaction) per chunk.
+"""Apply a Plan to the control plane: one write (one transaction) per chunk, then verify.
 
-Order inside the transaction: compare-and-set of the campaigns' version rows (runner.lock),
-stop sessions that need a restart, deletes (streams, records, sessions), one nested upsert
-of every created or changed session tree (client-side uuid5 ids + on_conflict: a retry after
-an ambiguous failure updates what the first attempt wrote instead of duplicating it), then
-state transitions. Afterwards the state is re-read and a new plan must be empty.
+The store (the control-plane adapter) runs each chunk as one transaction in this order:
+compare-and-set of the campaigns' version tokens, stop sessions that need a restart,
+deletes (streams, records, sessions), one upsert of every created or changed session tree
+(client-side uuid5 ids: a retry after an ambiguous failure updates what the first attempt
+wrote instead of duplicating it), then state transitions. A lost compare-and-set is a
+`WriteConflict`: re-plan and try again until `lock_timeout`. Afterwards the state is re-read
+and a new plan must be empty.
 """
 
 from __future__ import annotations
@@ -13,27 +15,51 @@ import asyncio
 import datetime as dt
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Protocol
 
-from runner.backends.controlplane import ConstraintViolation, ControlPlane
-from runner.compile import Desired, version_id
-from runner.errors import LockError, PlanError
-from runner.lock import expected_versions, new_token, version_row
-from runner.plan.diff import SESSION_UPDATE_COLUMNS, plan_changes
-from runner.plan.model import Actual, Plan, PlanOptions, Writes
+from runner.compile import Desired
+from runner.errors import LockError, PlanError, WriteConflict
+from runner.plan.diff import plan_changes
+from runner.plan.model import Actual, Plan, PlanOptions, SessionUpsert, Writes
 
 # One request carries at most this many rows (sessions + records + streams + ids). The
 # 1,000 x 4 x 2 benchmark (13,000 rows, ~3 MB of JSON) fits in one; past the bound the
 # plan is split into several transactions, each one still all-or-nothing, chained by the
 # version rows; a crash between them leaves a state the next apply converges from.
 MAX_ROWS_PER_REQUEST = 25_000
-SESSION_CONFLICT = {"constraint": "RecordingSession_pkey",
-                    "update_columns": list(SESSION_UPDATE_COLUMNS)}
+TOKEN_MAX = 2**31 - 1  # version tokens travel in a GraphQL Int (signed 32-bit)
 
 Sleep = Callable[[float], Awaitable[None]]
 Monotonic = Callable[[], float]
+
+
+class StateReader(Protocol):
+    """What planning needs from the control plane."""
+
+    async def read_state(
+        self, campaigns: tuple[str, ...], cameras: tuple[tuple[str, str], ...]
+    ) -> Actual:
+        """Everything `campaigns` own plus the named cameras, in one read."""
+        ...
+
+
+class StateStore(StateReader, Protocol):
+    """What apply needs from the control plane (`runner.adapters.controlplane` is one)."""
+
+    async def write(
+        self, writes: Writes, *, expected: Mapping[str, int], tokens: Mapping[str, int],
+        now: dt.datetime, drop_versions: bool = False,
+    ) -> None:
+        """Run `writes` as ONE transaction, guarded by the campaigns' version tokens: the
+        `expected` ones are replaced by `tokens`; raises WriteConflict if they changed."""
+        ...
+
+
+def new_token(rng: random.Random) -> int:
+    """A fresh version token (never 0, so a zeroed row never matches)."""
+    return rng.randint(1, TOKEN_MAX)
 
 
 @dataclass(frozen=True)
@@ -45,20 +71,20 @@ class ApplyResult:
     conflicts: int  # times another writer (or our own earlier commit) won the compare-and-set
 
 
-async def read_actual(cp: ControlPlane, desired: Desired) -> Actual:
+async def read_actual(cp: StateReader, desired: Desired) -> Actual:
     """Read everything the desired campaigns own plus their cameras (one query)."""
     return await cp.read_state(desired.campaigns, desired.cameras)
 
 
 async def make_plan(
-    cp: ControlPlane, desired: Desired, now: dt.datetime, options: PlanOptions
+    cp: StateReader, desired: Desired, now: dt.datetime, options: PlanOptions
 ) -> Plan:
     """Read the control plane and diff it against `desired`."""
     return plan_changes(desired, await read_actual(cp, desired), now, options)
 
 
 async def apply_plan(
-    cp: ControlPlane,
+    cp: StateStore,
     plan: Plan,
     *,
     lock_timeout: float = 60.0,
@@ -82,7 +108,7 @@ async def apply_plan(
         try:
             writes += await _write(cp, current, rng)
             break
-        except ConstraintViolation as exc:
+        except WriteConflict as exc:
             conflicts += 1
             fresh = await make_plan(cp, current.desired, current.now, current.options)
             if fresh.writes.empty():
@@ -118,18 +144,15 @@ def refuse_blocked(plan: Plan) -> None:
         raise PlanError(plan.blocked[0] + more)
 
 
-async def _write(cp: ControlPlane, plan: Plan, rng: random.Random) -> int:
+async def _write(cp: StateStore, plan: Plan, rng: random.Random) -> int:
     """Send the plan's writes; returns the number of requests (chunks) sent."""
     chunks = split_writes(plan.writes, MAX_ROWS_PER_REQUEST)
     versions = dict(plan.versions)
     for index, chunk in enumerate(chunks):
         last = index == len(chunks) - 1
         tokens = {c: new_token(rng) for c in plan.desired.campaigns}
-        document, variables = write_document(
-            chunk, versions, tokens, plan.now,
-            drop_versions=last and plan.options.destroy,
-        )
-        await cp.execute(document, variables)
+        await cp.write(chunk, expected=versions, tokens=tokens, now=plan.now,
+                       drop_versions=last and plan.options.destroy)
         versions = tokens
     return len(chunks)
 
@@ -143,7 +166,7 @@ def split_writes(writes: Writes, bound: int) -> list[Writes]:
         stop=writes.stop, delete_sessions=writes.delete_sessions,
         delete_records=writes.delete_records, delete_streams=writes.delete_streams,
     )]
-    batch: list[dict[str, Any]] = []
+    batch: list[SessionUpsert] = []
     rows = 0
     for session in writes.upsert_sessions:
         size = Writes(upsert_sessions=(session,)).object_count()
@@ -156,59 +179,3 @@ def split_writes(writes: Writes, bound: int) -> list[Writes]:
         chunks.append(Writes(upsert_sessions=tuple(batch)))
     chunks[-1] = replace(chunks[-1], transitions=writes.transitions)
     return [c for c in chunks if not c.empty()] or [writes]
-
-
-def write_document(
-    writes: Writes,
-    versions: dict[str, int],
-    tokens: dict[str, int],
-    now: dt.datetime,
-    *,
-    drop_versions: bool = False,
-) -> tuple[str, dict[str, Any]]:
-    """The single mutation (one transaction) for `writes`, with its variables."""
-    params: list[str] = []
-    fields: list[str] = []
-    variables: dict[str, Any] = {}
-
-    def var(name: str, gql_type: str, value: Any) -> str:
-        params.append(f"${name}: {gql_type}")
-        variables[name] = value
-        return f"${name}"
-
-    expected = var("expected", "RecordingSession_bool_exp!", expected_versions(versions))
-    fields.append(f"casRelease: deleteRecordingSessions(where: {expected}) {{ affected_rows }}")
-    rows = var("versionRows", "[RecordingSession_insert_input!]!",
-               [version_row(c, t, now) for c, t in sorted(tokens.items())])
-    fields.append(f"casClaim: insertRecordingSessions(objects: {rows}) {{ affected_rows }}")
-    if writes.stop:
-        ids = var("stop", "[uuid!]!", list(writes.stop))
-        fields.append(f"stop: updateRecordingSessions(where: {{id: {{_in: {ids}}}}}, "
-                      "_set: {state: Stopped}) { affected_rows }")
-    for alias, root, name, ids_list in (
-        ("dropStreams", "deleteStreams", "deleteStreamIds", writes.delete_streams),
-        ("dropRecords", "deleteRecords", "deleteRecordIds", writes.delete_records),
-        ("dropSessions", "deleteRecordingSessions", "deleteSessionIds", writes.delete_sessions),
-    ):
-        if ids_list:
-            ids = var(name, "[uuid!]!", list(ids_list))
-            fields.append(f"{alias}: {root}(where: {{id: {{_in: {ids}}}}}) {{ affected_rows }}")
-    if writes.upsert_sessions:
-        objects = var("sessions", "[RecordingSession_insert_input!]!",
-                      list(writes.upsert_sessions))
-        conflict = var("sessionConflict", "RecordingSession_on_conflict!", SESSION_CONFLICT)
-        fields.append(f"upsert: insertRecordingSessions(objects: {objects}, "
-                      f"on_conflict: {conflict}) {{ affected_rows }}")
-    by_state: dict[str, list[str]] = {}
-    for session_id, state in writes.transitions:
-        by_state.setdefault(state, []).append(session_id)
-    for state in sorted(by_state):
-        ids = var(f"to{state}", "[uuid!]!", by_state[state])
-        fields.append(f"to{state}: updateRecordingSessions(where: {{id: {{_in: {ids}}}}}, "
-                      f"_set: {{state: {state}}}) {{ affected_rows }}")
-    if drop_versions:
-        ids = var("versionIds", "[uuid!]!", [version_id(c) for c in sorted(tokens)])
-        fields.append(f"dropVersions: deleteRecordingSessions(where: {{id: {{_in: {ids}}}}}) "
-                      "{ affected_rows }")
-    document = "mutation Apply(" + ", ".join(params) + ") {\n  " + "\n  ".join(fields) + "\n}"
-    return document, variables

@@ -1,1 +1,0 @@
-"""Backend clients and their configuration (control plane: GraphQL over httpx)."""

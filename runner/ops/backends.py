@@ -1,0 +1,67 @@
+"""What the use cases need from the backends: protocols the wiring's `Backends` satisfies."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Protocol
+
+from runner.plan.apply import StateStore
+from runner.plan.model import ActualCamera
+from runner.recordings.apply import FleetWriter
+from runner.recordings.plan import FleetReader
+from runner.run.driver import StateSwitch
+
+
+class ControlPlaneAPI(StateStore, Protocol):
+    """The control plane as the use cases see it."""
+
+    async def known_cameras(
+        self, *, model: str | None = None, device: str | None = None
+    ) -> list[ActualCamera]:
+        """Every camera (optionally of one model / on one device), by model and serial."""
+        ...
+
+
+class FleetAPI(FleetReader, FleetWriter, Protocol):
+    """The fleet recordings API as the use cases see it (use with `async with`)."""
+
+    async def __aenter__(self) -> FleetAPI: ...
+
+    async def __aexit__(self, *exc_info: object) -> None: ...
+
+
+class Backends(Protocol):
+    """The backends of one command run or one agent pass."""
+
+    @property
+    def label(self) -> str:
+        """Where the control plane is, safe to print (and to save in a plan)."""
+        ...
+
+    @property
+    def state_dir(self) -> Path:
+        """The tool's local state directory (`.campaign`)."""
+        ...
+
+    @property
+    def timeout(self) -> float:
+        """Per-request timeout of one-off control-plane requests."""
+        ...
+
+    @property
+    def fleet_label(self) -> str | None:
+        """Where the fleet API is, safe to print; None when none is configured."""
+        ...
+
+    def control_plane(self) -> AbstractAsyncContextManager[ControlPlaneAPI]:
+        """An open control-plane connection."""
+        ...
+
+    def fleet(self) -> FleetAPI | None:
+        """A fleet API client, or None when none is configured."""
+        ...
+
+    def session_states(self) -> AbstractAsyncContextManager[StateSwitch]:
+        """The burst hot path: fast session state reads and switches."""
+        ...

@@ -1,0 +1,138 @@
+"""Run: drive standby campaigns' bursts (Standby <-> Started) on their schedule.
+
+The caller owns the process: it wires signals to `stop` and renders the events and result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from runner.compile import DEFAULT_HORIZON, compile_campaigns
+from runner.errors import CampaignError
+from runner.ops.backends import Backends
+from runner.plan.apply import apply_plan, make_plan
+from runner.plan.model import PlanOptions
+from runner.run.driver import Clock, RunEvent, RunResult, SessionRun, drive
+from runner.run.prepare import BurstTarget, resumed_schedule, session_runs
+from runner.run.state import (
+    RunJournal,
+    SavedSession,
+    load_run_state,
+    run_state_path,
+    running_elsewhere,
+    saved_sessions,
+)
+from runner.states import SessionState
+
+
+async def apply_targets(
+    backends: Backends, targets: Sequence[BurstTarget], now: dt.datetime
+) -> str | None:
+    """Apply the campaigns (the reconciler's plan + apply): their sessions exist and standby
+    ones are in Standby. Returns a note for the user when something changed."""
+    # Far enough ahead to include every occurrence this run drives (a recurring window's
+    # next occurrence may lie beyond apply's usual horizon).
+    horizon = max([DEFAULT_HORIZON, *(t.occurrence.end - now for t in targets)])
+    desired = compile_campaigns([t.campaign for t in targets], now, horizon)
+    async with backends.control_plane() as cp:
+        plan = await make_plan(cp, desired, now, PlanOptions())
+        if plan.writes.empty():
+            return None
+        result = await apply_plan(cp, plan)
+    changes = len(result.plan.effective)
+    return (f"applied {changes} change(s) to {', '.join(desired.campaigns)} before running "
+            "(`campaign plan` shows them)")
+
+
+async def drive_bursts(
+    backends: Backends, targets: Sequence[BurstTarget], *, clock: Clock, stop: asyncio.Event,
+    max_lateness: dt.timedelta, exit_state: SessionState = SessionState.STANDBY,
+    on_event: Callable[[RunEvent], None] = lambda _event: None,
+    on_runs: Callable[[Sequence[SessionRun]], None] = lambda _runs: None,
+    on_note: Callable[[str], None] = lambda _note: None,
+) -> RunResult:
+    """Apply, then drive every target's bursts until done or `stop` is set; the run state
+    under `backends.state_dir` lets a restarted run resume without starting a burst twice."""
+    paths = {t.campaign.name: run_state_path(backends.state_dir, t.campaign.name)
+             for t in targets}
+    previous = {name: load_run_state(path) for name, path in paths.items()}
+    _refuse_second_runner(paths, previous)
+    if not stop.is_set():
+        note = await apply_targets(backends, targets, clock.now())
+        if note:
+            on_note(note)
+    async with backends.session_states() as states:
+        # This read also opens the connection every transition will reuse.
+        rows = await states.read([t.session_id for t in targets], timeout=backends.timeout)
+        now = clock.now()
+        saved: dict[str, SavedSession] = {}
+        for state in previous.values():
+            saved.update(saved_sessions(state))
+        runs = session_runs(targets, now, rows, saved, max_lateness)
+        journals: dict[str, RunJournal] = {}
+        for target in targets:
+            mine = [r for r in runs if r.campaign == target.campaign.name]
+            journals[target.campaign.name] = RunJournal(
+                paths[target.campaign.name], target.campaign.name,
+                mine, {target.session_name: target.pattern}, now)
+        campaign_of = {r.schedule.session: r.campaign for r in runs}
+        on_runs(runs)
+
+        def record(event: RunEvent) -> None:
+            journals[campaign_of[event.session]].record(event)
+            on_event(event)
+
+        result = await drive(states, runs, clock=clock, stop=stop,
+                             max_lateness=max_lateness.total_seconds(),
+                             exit_state=str(exit_state), on_event=record)
+        finished = clock.now()
+        for journal in journals.values():
+            journal.finish(result, finished)
+        return result
+
+
+def burst_timeline(
+    targets: Sequence[BurstTarget], now: dt.datetime, state_dir: Path
+) -> list[dict[str, Any]]:
+    """The timeline a run would follow (JSON values); an earlier run's progress comes from
+    the local run state only: a dry run never talks to the backend."""
+    sessions: list[dict[str, Any]] = []
+    for target in targets:
+        path = run_state_path(state_dir, target.campaign.name)
+        previous = saved_sessions(load_run_state(path)).get(target.session_id)
+        schedule, started_before = resumed_schedule(target, previous, now)
+        sessions.append({
+            "resumes_earlier_run": bool(started_before),
+            "campaign": target.campaign.name,
+            "session": target.session_name,
+            "session_id": target.session_id,
+            "window": {"start": iso_ms(target.occurrence.start),
+                       "end": iso_ms(target.occurrence.end)},
+            "anchor": iso_ms(schedule.anchor),
+            "record_seconds": schedule.record.total_seconds(),
+            "pause_seconds": schedule.pause.total_seconds(),
+            "bursts": [{"index": b.index, "start": iso_ms(b.start), "stop": iso_ms(b.stop),
+                        "started_earlier": b.index in started_before}
+                       for b in schedule.bursts],
+            "cut": schedule.cut,
+        })
+    return sessions
+
+
+def iso_ms(moment: dt.datetime) -> str:
+    """UTC ISO 8601 to the millisecond, as run reports show times."""
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _refuse_second_runner(paths: dict[str, Path],
+                          previous: dict[str, dict[str, Any] | None]) -> None:
+    for name, path in paths.items():
+        owner = running_elsewhere(previous[name])
+        if owner is not None:
+            raise CampaignError(
+                f"campaign {name!r} is already being run by process {owner} "
+                f"({path}); stop that run first: two runners would fight over the session")

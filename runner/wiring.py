@@ -1,0 +1,110 @@
+"""The wiring: the one module that reads the environment and `campaign.toml`, builds the
+adapters and, with no control plane configured, the embedded sandbox.
+
+With no control plane configured the embedded sandbox runs in-process (httpx ASGITransport)
+with its SQLite file under `.campaign/`; `Backends.notice` says so (the CLI prints it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from runner.adapters.controlplane import ControlPlane, ControlPlaneConfig, Endpoint, SessionStates
+from runner.adapters.fleet import FleetClient
+from runner.settings import STATE_DIR, fleet_settings, resolve_control_plane
+from runner.urls import redact_url
+
+SANDBOX_FLEET_URL = "http://sandbox.invalid/api/v1"
+
+
+@dataclass
+class Backends:
+    """The resolved backends of one command run (the ops layer's `Backends`)."""
+
+    control: ControlPlaneConfig
+    transport: httpx.AsyncBaseTransport | None  # the in-process sandbox, else None (network)
+    label: str  # where we talk to, safe to print
+    state_dir: Path
+    fleet_url: str | None = None
+    fleet_key: str | None = field(default=None, repr=False)
+    notice: str | None = None  # one line for stderr (the embedded sandbox is in use)
+
+    @property
+    def timeout(self) -> float:
+        """Per-request timeout of the control plane (--timeout / campaign.toml)."""
+        return self.control.timeout
+
+    @property
+    def fleet_label(self) -> str | None:
+        """The fleet API's URL, safe to print and to save in a plan (None: not configured)."""
+        return redact_url(self.fleet_url) if self.fleet_url and self.fleet_key else None
+
+    def control_plane(self) -> ControlPlane:
+        """A control-plane client (use with `async with`)."""
+        return ControlPlane(self.control, transport=self.transport)
+
+    def fleet(self) -> FleetClient | None:
+        """A fleet API client (use with `async with`), or None when none is configured."""
+        if not self.fleet_url or not self.fleet_key:
+            return None
+        return FleetClient(self.fleet_url, self.fleet_key, transport=self.transport)
+
+    @contextlib.asynccontextmanager
+    async def session_states(self) -> AsyncIterator[SessionStates]:
+        """The burst hot path's client: one kept-alive connection for every transition."""
+        headers = ({"x-hasura-admin-secret": self.control.admin_secret}
+                   if self.control.admin_secret else {})
+        endpoint = Endpoint(self.control.endpoint, headers, self.transport)
+        async with endpoint.client() as http:
+            yield SessionStates(http, endpoint.url)
+
+
+def resolve_backends(
+    *, sandbox: bool = False, insecure: bool = False, config_file: Path | None = None,
+    timeout: float | None = None, env: Mapping[str, str] | None = None,
+    workdir: Path | None = None,
+) -> Backends:
+    """Build the backends from the environment, campaign.toml and flags."""
+    env = dict(os.environ) if env is None else env
+    workdir = workdir or Path.cwd()
+    control = resolve_control_plane(env, workdir=workdir, settings_file=config_file,
+                                    sandbox=sandbox, insecure=insecure, timeout=timeout)
+    state_dir = workdir / STATE_DIR
+    if not control.embedded:
+        fleet = fleet_settings(env)
+        return Backends(control, None, redact_url(control.endpoint), state_dir,
+                        fleet.base_url if fleet else None, fleet.api_key if fleet else None)
+    from runner.sandbox.app import create_app
+
+    assert control.sandbox_db is not None
+    control.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
+    # In-process: nothing listens on a port, so a per-run random secret costs nothing.
+    admin, key = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    app = create_app(control.sandbox_db, admin_secret=admin, api_key=key, seed="demo")
+    transport = httpx.ASGITransport(app=app)
+    control = ControlPlaneConfig(control.endpoint, admin, control.timeout, True,
+                                 control.sandbox_db)
+    where = _relative(control.sandbox_db, workdir) if control.sandbox_db else "memory"
+    notice = ("note: no control plane configured ($HASURA_GRAPHQL_ENDPOINT); using the "
+              f"embedded sandbox in {where}")
+    return Backends(control, transport, f"embedded sandbox ({where})", state_dir,
+                    SANDBOX_FLEET_URL, key, notice)
+
+
+def local_state_dir(workdir: Path | None = None) -> Path:
+    """The state directory of a command that talks to no backend (`run --dry-run`)."""
+    return (workdir or Path.cwd()) / STATE_DIR
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
