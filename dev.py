@@ -92,7 +92,8 @@ def main(argv: list[str]) -> int:
     if task == "lint":
         ensure_venv("dev")
         rc = subprocess.call([str(BIN / "ruff"), "check", "runner", "tests", "bench"], cwd=ROOT)
-        return rc or subprocess.call([str(BIN / "mypy")], cwd=ROOT)
+        rc = rc or subprocess.call([str(BIN / "mypy")], cwd=ROOT)
+        return rc or subprocess.call([str(BIN / "lint-imports")], cwd=ROOT)
     print(__doc__)
     return 0 if task == "help" else 2
 

@@ -2,9 +2,9 @@
 
 Subcommands are imported lazily so `campaign --help` and `--version` stay fast and a
 missing optional library (pyrealsense2) only affects the command that needs it.
-Exit codes are defined here, once: 0 success, 1 error, 2 usage error (or changes present
-with --detailed-exitcode), 130 / 143 interrupted by SIGINT / SIGTERM. Every `CampaignError`
-is mapped to its code in `main`.
+Exit codes (defined once, in `runner.commands._exit`): 0 success, 1 error, 2 usage error
+(or changes present with --detailed-exitcode), 130 / 143 interrupted by SIGINT / SIGTERM.
+Every `CampaignError` is mapped to its code here, in `main`.
 """
 
 from __future__ import annotations
@@ -18,13 +18,8 @@ from typing import Any, NoReturn
 import click
 
 from runner import __version__
+from runner.commands._exit import EXIT_ERROR, EXIT_OK, SIGNAL_EXIT
 from runner.errors import CampaignError
-
-EXIT_OK = 0
-EXIT_ERROR = 1  # CampaignError.exit_code; UsageError has EXIT_USAGE
-EXIT_USAGE = 2
-EXIT_CHANGES = 2  # plan --detailed-exitcode: changes present
-SIGNAL_EXIT: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + signal
 
 # name -> ("module", "attribute", "short help"); the help text lives here so that
 # `campaign --help` does not import every command module.

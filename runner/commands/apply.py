@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from runner.commands._exit import EXIT_OK
 from runner.commands._now import parse_now
 from runner.commands._options import (
     backend_options,
@@ -88,8 +89,6 @@ def _report(result: ApplyResult, output: str) -> None:
 
 
 def _finish(done: ApplyOutcome, output: str) -> int:
-    from runner.cli import EXIT_OK
-
     if done.recordings is not None:
         recordings_summary(done.recordings, output)
     if done.failed_recordings:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from runner.commands._exit import EXIT_OK
 from runner.commands._now import parse_now
 from runner.commands._options import backend_options, backends_from, confirm, load, write_options
 from runner.commands._render import emit, outcome
@@ -31,8 +32,6 @@ def destroy(
     Only sessions whose name and id follow the ownership rule are touched: never a
     neighbour whose name shares a prefix, never objects the tool did not create.
     """
-    from runner.cli import EXIT_OK
-
     now = parse_now(now_text)
     campaigns = load(paths, now)
     desired = compile_campaigns(campaigns, now)

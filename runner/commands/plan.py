@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from runner.commands._exit import EXIT_CHANGES, EXIT_OK
 from runner.commands._now import parse_now
 from runner.commands._options import (
     backend_options,
@@ -47,8 +48,6 @@ def plan(
 
     Exit code 0 on success (1 on error); with --detailed-exitcode, 2 when there are changes.
     """
-    from runner.cli import EXIT_CHANGES, EXIT_OK
-
     now = parse_now(now_text)
     campaigns = load(paths, now)
     desired = compile_campaigns(campaigns, now, parse_horizon(horizon))

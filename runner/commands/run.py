@@ -12,12 +12,13 @@ from typing import Any
 
 import click
 
-from runner.cli import EXIT_ERROR, EXIT_OK, SIGNAL_EXIT
+from runner.commands._exit import EXIT_ERROR, EXIT_OK, SIGNAL_EXIT
 from runner.commands._options import backend_options, backends_from, load
 from runner.errors import UsageError
 from runner.ops.run import burst_timeline, drive_bursts, iso_ms
 from runner.run.driver import RunEvent, RunResult, SessionRun, SystemClock
 from runner.run.prepare import BurstTarget, burst_targets
+from runner.run.schedule import Action
 from runner.states import SessionState
 from runner.wiring import Backends, local_state_dir
 
@@ -144,7 +145,7 @@ def _announce_all(runs: Sequence[SessionRun]) -> None:
 
 def _announce(run_: SessionRun) -> None:
     plan = run_.plan
-    starts = sum(1 for s in plan.steps if s.action.value == "Started")
+    starts = sum(1 for s in plan.steps if s.action is Action.START)
     parts = [f"{run_.schedule.session}: {starts} burst(s) to run"]
     if plan.done:
         parts.append(f"{len(plan.done)} already recorded by an earlier run")
@@ -152,7 +153,7 @@ def _announce(run_: SessionRun) -> None:
         parts.append(f"burst {plan.in_progress + 1} in progress (found Started): keeping its stop")
     if plan.skipped:
         parts.append(f"{len(plan.skipped)} skipped")
-    first = next((s for s in plan.steps if s.action.value == "Started"), None)
+    first = next((s for s in plan.steps if s.action is Action.START), None)
     if first is not None:
         parts.append(f"next start {iso_ms(first.deadline)}")
     click.echo("; ".join(parts), err=True)

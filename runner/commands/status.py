@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from runner.commands._exit import EXIT_OK
 from runner.commands._now import parse_now
 from runner.commands._options import (
     backend_options,
@@ -32,8 +33,6 @@ def status(
     insecure: bool, config_file: Path | None, timeout: float | None,
 ) -> int:
     """Show the campaigns' sessions: state, window, next transition, storage used."""
-    from runner.cli import EXIT_OK
-
     now = parse_now(now_text)
     campaigns = load(paths, now)
     desired = compile_campaigns(campaigns, now, parse_horizon(horizon))

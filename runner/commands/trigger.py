@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from runner.commands._exit import EXIT_OK
 from runner.commands._options import backend_options, backends_from, load
 from runner.ops.trigger import choose_campaign, choose_session, trigger_session
 
@@ -36,8 +37,6 @@ def trigger(action: str, campaign: str, paths: Sequence[str], session_name: str 
     Exit codes: 0 done or nothing to do; 1 error (session missing, backend failure,
     scheduled campaign); 2 usage error.
     """
-    from runner.cli import EXIT_OK
-
     now = dt.datetime.now(dt.timezone.utc)
     campaigns = load(paths, now)
     # Name errors first: they need no backend.

@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol
 from runner.errors import TransitionError
 from runner.run.schedule import Action, BurstSchedule, ResumePlan, Skip, Step
 from runner.run.stats import SessionLateness, TransitionRecord, session_lateness
+from runner.states import SessionState
 
 EXIT_BUDGET = 0.9  # seconds to put sessions back on exit (the promise is "within 1 s")
 WARM_LEAD = 0.25  # refresh an idle connection this long before a deadline...
@@ -170,7 +171,7 @@ async def drive(
     clock: Clock | None = None,
     stop: asyncio.Event | None = None,
     max_lateness: float = 1.0,
-    exit_state: str = "Standby",
+    exit_state: str = SessionState.STANDBY,
     on_event: Callable[[RunEvent], None] | None = None,
 ) -> RunResult:
     """Run every session's remaining steps concurrently; put sessions back on exit.
@@ -358,7 +359,7 @@ class _Driver:
         for session in sessions:  # answers nobody waits for any more: retrieve, ignore
             if session.inflight is not None:
                 session.inflight.add_done_callback(_ignore_outcome)
-        targets = [s for s in sessions if s.possibly_started or exit_state != "Standby"]
+        targets = [s for s in sessions if s.possibly_started or exit_state != SessionState.STANDBY]
         if not targets:
             return
         give_up = self.clock.monotonic() + EXIT_BUDGET

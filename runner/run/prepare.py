@@ -17,6 +17,7 @@ from runner.run.schedule import BurstSchedule, build_schedule, choose_anchor, re
 from runner.run.state import SavedSession, resumable
 from runner.spec.model import BurstPattern, Campaign, Occurrence, Trigger
 from runner.spec.windows import occurrences
+from runner.states import SessionState
 
 LOOKAHEAD = dt.timedelta(days=366)  # how far ahead `campaign run` looks for the next window
 
@@ -101,12 +102,12 @@ def session_runs(
             raise CampaignError(
                 f"session {target.session_name!r} of campaign {target.campaign.name!r} does not "
                 "exist on the control plane; run `campaign apply` for this campaign first")
-        if row.state not in ("Standby", "Started"):
+        if row.state not in (SessionState.STANDBY, SessionState.STARTED):
             raise CampaignError(
                 f"session {target.session_name!r} is {row.state}, not Standby; run `campaign "
                 "apply` (it puts standby campaigns' sessions in Standby) and retry")
         schedule, started = resumed_schedule(target, saved.get(target.session_id), now + lead)
-        plan = resume_plan(schedule, now, session_started=row.state == "Started",
+        plan = resume_plan(schedule, now, session_started=row.state == SessionState.STARTED,
                            started_bursts=started, max_lateness=max_lateness)
         runs.append(SessionRun(schedule, target.session_id, plan, target.campaign.name))
     return runs

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from runner.spec.model import BurstPattern, Occurrence
+from runner.states import SessionState
 
 
 class Phase(str, enum.Enum):
@@ -28,8 +29,8 @@ class Phase(str, enum.Enum):
 class Action(str, enum.Enum):
     """A transition the runner sends; the value is the session state it sets."""
 
-    START = "Started"
-    STOP = "Standby"
+    START = SessionState.STARTED.value
+    STOP = SessionState.STANDBY.value
 
 
 @dataclass(frozen=True)

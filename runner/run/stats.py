@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from runner.states import SessionState
+
 
 @dataclass(frozen=True)
 class TransitionRecord:
@@ -83,5 +85,6 @@ def session_lateness(records: Sequence[TransitionRecord]) -> SessionLateness:
     return SessionLateness(
         sent=summarize([r.sent for r in timed if r.sent is not None]),
         ack=summarize([r.ack for r in timed if r.ack is not None]),
-        start_ack=summarize([r.ack for r in timed if r.ack is not None and r.state == "Started"]),
+        start_ack=summarize([r.ack for r in timed
+                             if r.ack is not None and r.state == SessionState.STARTED]),
     )
