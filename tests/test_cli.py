@@ -79,7 +79,6 @@ def test_campaign_errors_map_to_one_line_and_exit_code(
     module.failing = failing  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, module.__name__, module)
     monkeypatch.setitem(COMMANDS, "failing", (module.__name__, "failing", "test"))
-    monkeypatch.setattr("runner.cli._available", lambda name: True)
     with pytest.raises(SystemExit) as exc:
         main(["failing"])
     assert exc.value.code == code
@@ -100,7 +99,6 @@ def test_ctrl_c_inside_a_command_says_interrupted(
     module.slow = slow  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, module.__name__, module)
     monkeypatch.setitem(COMMANDS, "slow", (module.__name__, "slow", "test"))
-    monkeypatch.setattr("runner.cli._available", lambda name: True)
     with pytest.raises(SystemExit) as exc:
         main(["slow"])
     assert exc.value.code == 130

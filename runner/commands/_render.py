@@ -8,12 +8,12 @@ from contextlib import AbstractContextManager
 import click
 
 from runner.commands._options import use_color
+from runner.commands._progress import progress_bar
 from runner.ops.apply import Progress
 from runner.plan.model import Plan
 from runner.plan.render import render_json, render_markdown, render_text
 from runner.recordings import (
     RecordingApplyResult,
-    progress_bar,
     recordings_to_json,
     render_apply_summary,
     render_recordings_markdown,

@@ -10,11 +10,14 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import click
+
 from runner.plan.model import Change, Plan
 
 FORMAT_VERSION = "1"
 SYMBOL = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "no-op": " "}
-COLOUR = {"create": "32", "update": "33", "delete": "31", "replace": "35", "no-op": "0"}
+COLOUR = {"create": "green", "update": "yellow", "delete": "red", "replace": "magenta",
+          "no-op": None}
 VERB = {"create": "created", "update": "updated in place", "delete": "destroyed",
         "replace": "replaced", "no-op": "left alone"}
 
@@ -202,13 +205,13 @@ def _count_kinds(changes: list[Change]) -> str:
 
 def _painter(color: bool) -> Callable[[str, str], str]:
     def paint(action: str, text: str) -> str:
-        return f"\x1b[{COLOUR[action]}m{text}\x1b[0m" if color else text
+        return click.style(text, fg=COLOUR[action]) if color else text
 
     return paint
 
 
 def _bold(text: str, color: bool) -> str:
-    return f"\x1b[1m{text}\x1b[0m" if color else text
+    return click.style(text, bold=True) if color else text
 
 
 def _rate(bits: object) -> str:

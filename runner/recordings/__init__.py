@@ -18,7 +18,6 @@ from runner.recordings.model import (
 )
 from runner.recordings.plan import plan_recordings
 from runner.recordings.render import (
-    progress_bar,
     recordings_from_json,
     recordings_to_json,
     render_apply_summary,
@@ -40,7 +39,6 @@ __all__ = [
     "evaluate",
     "merge_tags",
     "plan_recordings",
-    "progress_bar",
     "recordings_from_json",
     "recordings_to_json",
     "render_apply_summary",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
+
+import click
 
 from runner.recordings.model import (
     RecordingApplyResult,
@@ -13,32 +14,18 @@ from runner.recordings.model import (
     RuleSummary,
 )
 
-_STYLES = {"add": "32", "change": "33", "delete": "31", "warn": "33", "bold": "1", "dim": "2"}
+_STYLES: dict[str, dict[str, Any]] = {
+    "add": {"fg": "green"}, "change": {"fg": "yellow"}, "delete": {"fg": "red"},
+    "warn": {"fg": "yellow"}, "bold": {"bold": True}, "dim": {"dim": True},
+}
 
 
 def _paint(text: str, style: str, color: bool) -> str:
-    return f"\x1b[{_STYLES[style]}m{text}\x1b[0m" if color else text
+    return click.style(text, **_STYLES[style]) if color else text
 
 
 def _tags(tags: tuple[str, ...]) -> str:
     return "[" + ", ".join(tags) + "]"
-
-
-def describe_change(change: RecordingChange) -> str:
-    """One line: what happens to the recording's status and tags."""
-    if change.delete:
-        return f"delete ({change.before_status}, tags {_tags(change.before_tags)})"
-    parts = []
-    if change.status_changed:
-        parts.append(f"status {change.before_status} -> {change.after_status}")
-    if change.tags_changed:
-        added = [t for t in change.after_tags if t not in change.before_tags]
-        removed = [t for t in change.before_tags if t not in change.after_tags]
-        if added:
-            parts.append("tags +" + ",".join(added))
-        if removed:
-            parts.append("tags -" + ",".join(removed))
-    return "; ".join(parts)
 
 
 def recordings_to_json(plans: Iterable[RecordingPlan]) -> list[dict[str, Any]]:
@@ -143,32 +130,6 @@ def render_apply_summary(result: RecordingApplyResult, *, color: bool) -> str:
     if len(result.failed) > 20:
         lines.append(f"  ... and {len(result.failed) - 20} more failures; re-run apply to retry")
     return "\n".join(lines)
-
-
-PROGRESS_THRESHOLD = 100  # changes; fewer finish too fast for a bar to help
-
-
-@contextlib.contextmanager
-def progress_bar(total: int, *, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar on stderr for `apply_recordings(progress=...)`.
-
-    Yields None (no bar) unless `enabled` (the command passes "stderr is a TTY") and there are
-    more than `PROGRESS_THRESHOLD` changes.
-    """
-    if not enabled or total <= PROGRESS_THRESHOLD:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("recordings", total=total)
-
-        def advance(done: int, _total: int) -> None:
-            bar.update(task, completed=done)
-
-        yield advance
 
 
 def recordings_from_json(data: Any) -> tuple[RecordingPlan, ...]:

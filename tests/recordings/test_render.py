@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
+from runner.commands._progress import progress_bar
 from runner.recordings import (
     RecordingApplyResult,
     RecordingChange,
     RecordingFailure,
     RecordingPlan,
     RuleSummary,
-    progress_bar,
     recordings_to_json,
     render_apply_summary,
     render_recordings_markdown,
