@@ -3,7 +3,8 @@
 - `schedule`: pure deadlines of a burst pattern, and where a moment falls in it (resume).
 - `prepare`: which session each standby campaign drives and what is left to do.
 - `driver`: the async driver (one task per session, one kept-alive client, safe exit).
-- `client`: the hot path (pre-serialised state mutations) and session reads.
+- the hot path itself (pre-serialised state mutations) is the control-plane adapter's
+  `runner.adapters.controlplane.burst`, behind the driver's `StateSwitch` protocol.
 - `stats`: lateness per transition and p50/p99/max per session.
 - `state`: the run state file (resume, `campaign status`): `burst_status`.
 """
