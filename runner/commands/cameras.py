@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from runner.cameras.discovery import DiscoveredCamera, StreamProfile
 from runner.commands._options import backend_options, backends_from
 from runner.spec.capabilities import default_capabilities
 
@@ -58,7 +59,7 @@ def discover(output: str, emulated: Sequence[str], no_hardware: bool) -> None:
         click.echo(NO_CAMERA, err=True)
 
 
-def _camera_json(camera: Any) -> dict[str, Any]:
+def _camera_json(camera: DiscoveredCamera) -> dict[str, Any]:
     return {
         "name": camera.name,
         "product": camera.product,
@@ -75,7 +76,7 @@ def _camera_json(camera: Any) -> dict[str, Any]:
     }
 
 
-def _cameras_text(found: Sequence[Any]) -> str:
+def _cameras_text(found: Sequence[DiscoveredCamera]) -> str:
     if not found:
         return NO_CAMERA + "\n"
     blocks = []
@@ -95,7 +96,7 @@ def _cameras_text(found: Sequence[Any]) -> str:
     return "\n".join(blocks)
 
 
-def _profile_rows(profiles: Sequence[Any]) -> list[tuple[str, ...]]:
+def _profile_rows(profiles: Sequence[StreamProfile]) -> list[tuple[str, ...]]:
     """One row per stream and resolution: frame rates and formats folded together."""
     grouped: dict[tuple[str, str, int, int], tuple[set[int], set[str]]] = {}
     for p in profiles:
@@ -111,7 +112,7 @@ def _profile_rows(profiles: Sequence[Any]) -> list[tuple[str, ...]]:
     return rows
 
 
-def suggest_streams(camera: Any) -> list[dict[str, Any]]:
+def suggest_streams(camera: DiscoveredCamera) -> list[dict[str, Any]]:
     """Color + depth at the largest resolution both offer at 30 fps (one sensor mode on a D405).
 
     On USB 2 only modes whose estimated bandwidth fits the link are considered.
@@ -142,7 +143,7 @@ def suggest_streams(camera: Any) -> list[dict[str, Any]]:
     return streams
 
 
-def cameras_yaml(found: Sequence[Any]) -> str:
+def cameras_yaml(found: Sequence[DiscoveredCamera]) -> str:
     """A `cameras:` block in the campaign format, ready to paste under `spec:`."""
     if not found:
         return "# no RealSense camera found\ncameras: []\n"

@@ -25,6 +25,7 @@ from runner.compile import Desired, DesiredRecord, DesiredSession, DesiredStream
 from runner.errors import PlanError
 from runner.plan.model import Plan, PlanOptions
 from runner.plan.render import FORMAT_VERSION, plan_to_json
+from runner.recordings.model import RecordingPlan
 from runner.urls import redact_url
 
 KIND = "campaign-plan"
@@ -80,12 +81,12 @@ class LoadedPlan:
     """A saved plan read back: what `apply FILE` re-diffs and checks."""
 
     def __init__(self, data: dict[str, Any], desired: Desired, options: PlanOptions,
-                 now: dt.datetime, recordings: tuple[Any, ...] = ()) -> None:
+                 now: dt.datetime, recordings: tuple[RecordingPlan, ...] = ()) -> None:
         self.data = data
         self.desired = desired
         self.options = options
         self.now = now
-        self.recordings = recordings  # RecordingPlan values (runner.recordings)
+        self.recordings = recordings
         self.fingerprint: str = data["fingerprint"]
         self.endpoint: str = data.get("endpoint", "")
         self.fleet_endpoint: str = data.get("fleet_endpoint", "")
@@ -127,7 +128,7 @@ def load_plan(path: Path) -> LoadedPlan:
     return LoadedPlan(data, desired, options, now, recordings)
 
 
-def _recordings_to_json(plans: tuple[Any, ...]) -> list[dict[str, Any]]:
+def _recordings_to_json(plans: tuple[RecordingPlan, ...]) -> list[dict[str, Any]]:
     if not plans:
         return []
     # Imported here: the plan layer only touches the fleet layer when there is a section.
@@ -136,7 +137,7 @@ def _recordings_to_json(plans: tuple[Any, ...]) -> list[dict[str, Any]]:
     return list(recordings_to_json(plans))
 
 
-def _recordings_from_json(section: Any, path: Path) -> tuple[Any, ...]:
+def _recordings_from_json(section: Any, path: Path) -> tuple[RecordingPlan, ...]:
     if section == []:
         return ()
     from runner.recordings import recordings_from_json
