@@ -54,6 +54,11 @@ def stream_id(record: str, stream_type: str) -> str:
     return str(uuid.uuid5(uuid.UUID(record), f"stream/{stream_type}"))
 
 
+def storage_id(session: str) -> str:
+    """The id of the storage row of the session with id `session`."""
+    return str(uuid.uuid5(uuid.UUID(session), "storage"))
+
+
 def version_id(campaign: str) -> str:
     """The id of the campaign's version row (a Stopped session `<campaign>#version`)."""
     return str(uuid.uuid5(NAMESPACE, f"{campaign}/version"))

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from runner.adapters.controlplane import ControlPlane, ControlPlaneConfig, Endpoint, SessionStates
+from runner.adapters.controlplane.introspect import SchemaCache
 from runner.adapters.fleet import FleetClient
 from runner.settings import STATE_DIR, fleet_settings, resolve_control_plane
 from runner.urls import redact_url
@@ -46,9 +47,15 @@ class Backends:
         """The fleet API's URL, safe to print and to save in a plan (None: not configured)."""
         return redact_url(self.fleet_url) if self.fleet_url and self.fleet_key else None
 
+    @property
+    def schema_cache(self) -> SchemaCache:
+        """Where introspected schemas are kept (one file per endpoint)."""
+        return SchemaCache(self.state_dir / "schema")
+
     def control_plane(self) -> ControlPlane:
         """A control-plane client (use with `async with`)."""
-        return ControlPlane(self.control, transport=self.transport)
+        return ControlPlane(self.control, transport=self.transport,
+                            schema_cache=self.schema_cache)
 
     def fleet(self) -> FleetClient | None:
         """A fleet API client (use with `async with`), or None when none is configured."""
@@ -62,8 +69,10 @@ class Backends:
         headers = ({"x-hasura-admin-secret": self.control.admin_secret}
                    if self.control.admin_secret else {})
         endpoint = Endpoint(self.control.endpoint, headers, self.transport)
+        async with self.control_plane() as cp:  # the dialect: from the cache, else introspected
+            dialect = await cp.dialect()
         async with endpoint.client() as http:
-            yield SessionStates(http, endpoint.url)
+            yield SessionStates(http, endpoint.url, dialect)
 
 
 def resolve_backends(

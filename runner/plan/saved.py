@@ -26,6 +26,7 @@ from runner.errors import PlanError
 from runner.plan.model import Plan, PlanOptions
 from runner.plan.render import FORMAT_VERSION, plan_to_json
 from runner.recordings.model import RecordingPlan
+from runner.states import SessionState
 from runner.urls import redact_url
 
 KIND = "campaign-plan"
@@ -192,7 +193,8 @@ def _desired_from_json(data: dict[str, Any]) -> Desired:
         DesiredSession(
             id=s["id"], name=s["name"], campaign=s["campaign"], key=s["key"],
             start=dt.datetime.fromisoformat(s["start"]), end=dt.datetime.fromisoformat(s["end"]),
-            mode=s["mode"], state=s["state"], max_time_seconds=int(s["max_time_seconds"]),
+            mode=s["mode"], state=SessionState(s["state"]),
+            max_time_seconds=int(s["max_time_seconds"]),
             max_size_megabytes=int(s["max_size_megabytes"]),
             record_seconds=s.get("record_seconds"),
             records=tuple(

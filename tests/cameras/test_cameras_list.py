@@ -74,7 +74,8 @@ def test_command_uses_the_configured_control_plane(sandbox: Any, tmp_path: Path)
     listed = [(c["model"], c["serial"], c["device"]) for c in json.loads(result.stdout)]
     assert listed == DEMO
     assert result.stderr == ""  # no sandbox note: this is the configured endpoint
-    assert not (tmp_path / ".campaign").exists()
+    # No embedded sandbox (the state dir holds only the introspected schema cache).
+    assert not (tmp_path / ".campaign" / "sandbox.sqlite3").exists()
 
 
 def test_command_text_table(sandbox: Any, tmp_path: Path) -> None:

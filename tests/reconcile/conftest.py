@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 
 from .helpers import NOW
+from .support import warm_schema_cache
 
 
 @pytest.fixture
 def sandbox(sandbox: Any) -> Iterator[Any]:
     sandbox.set_clock(NOW)
+    warm_schema_cache(sandbox)
     yield sandbox

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from graphql import GraphQLSchema, build_schema, introspection_from_schema
+
+from runner.adapters.controlplane.dialect import Dialect, dialect_from_schema
+from runner.resources import schema_file
 from runner.spec.model import (
     AbsoluteWindow,
     BurstPattern,
@@ -75,3 +80,18 @@ def campaign(
         session=SessionSettings(mode=mode, max_size_megabytes=max_size, max_time_seconds=0),
         window=window, trigger=trigger, bursts=bursts, recordings=None, location=loc(1),
     )
+
+
+def sdl_schema() -> GraphQLSchema:
+    """The sandbox's SDL (the vendor's naming) as a schema, without a server."""
+    return build_schema(schema_file("controlplane.graphql").read_text())
+
+
+def sdl_dialect() -> Dialect:
+    """The dialect of the sandbox's SDL."""
+    return dialect_from_schema(sdl_schema())
+
+
+def sdl_introspection() -> dict[str, Any]:
+    """What introspecting a server with the sandbox's SDL answers (`data`)."""
+    return dict(introspection_from_schema(sdl_schema()))

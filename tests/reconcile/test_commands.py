@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from graphql import build_schema, parse, validate
 
-from runner.adapters.controlplane.documents import READ_STATE, write_document
+from runner.adapters.controlplane.dialect import dialect_from_schema
+from runner.adapters.controlplane.documents import read_state, write_document
 from runner.commands._options import use_color
 from runner.compile import compile_campaigns
 from runner.plan.model import SessionUpsert, Writes
@@ -151,7 +152,8 @@ def test_color_rules(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_documents_validate_against_the_sdl() -> None:
     schema = build_schema((ROOT / "schemas" / "controlplane.graphql").read_text())
-    assert validate(schema, parse(READ_STATE)) == []
+    dialect = dialect_from_schema(schema)
+    assert validate(schema, parse(read_state(dialect))) == []
     session = compile_campaigns([campaign()], NOW).sessions[0]
     writes = Writes(
         stop=("00000000-0000-0000-0000-000000000001",),
@@ -163,7 +165,8 @@ def test_documents_validate_against_the_sdl() -> None:
         transitions=(("00000000-0000-0000-0000-000000000005", SessionState.SCHEDULED),
                      ("00000000-0000-0000-0000-000000000006", SessionState.STANDBY)),
     )
-    document, _ = write_document(writes, {"demo": 7}, {"demo": 8}, NOW, drop_versions=True)
+    document, _ = write_document(dialect, writes, {"demo": 7}, {"demo": 8}, NOW,
+                                 drop_versions=True)
     assert validate(schema, parse(document)) == []
 
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from runner.adapters.controlplane.wire import insert_object
+from runner.adapters.controlplane.wire import Wire
 from runner.compile import (
     compile_campaigns,
     owner_of,
@@ -21,6 +21,7 @@ from runner.plan import PlanOptions, plan_changes
 from runner.plan.model import Actual, ActualCamera, ActualRecord, ActualSession, ActualStream
 from runner.plan.render import render_json, render_markdown, render_text
 from runner.spec.model import Trigger
+from tests.reconcile.helpers import sdl_dialect
 
 from .helpers import CAMERAS, D435_B, NOW, camera, campaign
 
@@ -65,7 +66,7 @@ def test_create_then_no_changes() -> None:
     plan = plan_changes(desired, Actual(sessions=(), cameras=dict(CAMS)), NOW)
     assert plan.counts() == (1 + 1 + 2, 0, 0)
     assert len(plan.writes.upsert_sessions) == 1
-    upsert = insert_object(plan.writes.upsert_sessions[0])
+    upsert = Wire(sdl_dialect()).insert_object(plan.writes.upsert_sessions[0])
     assert upsert["state"] == "Scheduled" and upsert["startDate"] == "2026-12-01T08:00:00"
     assert upsert["records"]["data"][0]["cameraId"] == CAMS[("REALSENSE_D435", "844212070924")].id
     again = plan_changes(desired, actual_from(desired.sessions), NOW)

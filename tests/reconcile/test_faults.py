@@ -190,8 +190,14 @@ def test_odd_control_plane_answers_are_one_line_errors(body: dict[str, Any], wor
 
     from runner.adapters.controlplane import ControlPlane, ControlPlaneConfig
     from runner.errors import ControlPlaneError
+    from tests.reconcile.helpers import sdl_introspection
 
-    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
+    def answer(request: httpx.Request) -> httpx.Response:
+        if b"__schema" in request.content:  # introspection: the real schema, then the odd body
+            return httpx.Response(200, json={"data": sdl_introspection()})
+        return httpx.Response(200, json=body)
+
+    transport = httpx.MockTransport(answer)
 
     async def read() -> None:
         config = ControlPlaneConfig("http://127.0.0.1:9/v1/graphql", None, 2.0)

@@ -39,6 +39,7 @@ def test_trigger_sends_its_requests_with_the_configured_timeout(tmp_path: Path) 
     from runner.ops.trigger import trigger_session
     from runner.spec import load_campaigns
     from runner.wiring import Backends
+    from tests.reconcile.helpers import sdl_introspection
     from tests.run.helpers import burst_campaign
 
     now = dt.datetime.now(dt.timezone.utc)
@@ -58,6 +59,7 @@ def test_trigger_sends_its_requests_with_the_configured_timeout(tmp_path: Path) 
 
     control = ControlPlaneConfig("http://127.0.0.1:1/v1/graphql", None, timeout=42.0)
     backends = Backends(control, httpx.MockTransport(answer), "test", tmp_path)
+    backends.schema_cache.save(control.endpoint, sdl_introspection())  # introspected before
     done = asyncio.run(trigger_session(backends, campaigns, "timeouts", "start", now))
     assert (done.before, done.after) == ("Standby", "Started")
     assert seen == [42.0, 42.0]

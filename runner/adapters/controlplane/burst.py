@@ -19,19 +19,21 @@ from typing import Any
 
 import httpx
 
+from runner.adapters.controlplane import documents
+from runner.adapters.controlplane.dialect import Dialect, TableDialect
 from runner.errors import TransitionError
 from runner.run.driver import SessionRow
-from runner.states import STATES
+from runner.states import STATES, SessionState
 from runner.urls import redact_url
 
-_SET_STATE = (
-    'mutation{{updateRecordingSession(pk_columns:{{id:"{id}"}},_set:{{state:{state}}})'
-    "{{state}}}}"
-)
-_READ = (
-    "query($ids:[uuid!]!){recordingSessions(where:{id:{_in:$ids}})"
-    "{id name state startDate endDate}}"
-)
+# The vendor's documented names (docs: `updateRecordingSession(pk_columns:, _set:)`), for a
+# SessionStates made without an introspected dialect.
+DOCUMENTED = Dialect(tables={"session": TableDialect(
+    type="RecordingSession",
+    fields={"select": "recordingSessions", "update_by_pk": "updateRecordingSession"},
+    args={"select": {"where": "where"}, "update_by_pk": {"pk_columns": "pk_columns",
+                                                         "set": "_set"}},
+)})
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,13 @@ class SessionStates:
     """Reads and sets recording session states through one httpx client (the driver's
     `StateSwitch`)."""
 
-    def __init__(self, http: httpx.AsyncClient, url: str) -> None:
+    def __init__(self, http: httpx.AsyncClient, url: str, dialect: Dialect = DOCUMENTED) -> None:
         self._http = http
         self._url = url
+        self._dialect = dialect
+        self._update = dialect.root("session", "update_by_pk")
+        self._select = dialect.root("session", "select")
+        self._read = documents.read_sessions(dialect)
         self._bodies: dict[tuple[str, str], bytes] = {}
         self.last_request: float = 0.0  # time.monotonic() of the last answer (idle detection)
 
@@ -71,7 +77,7 @@ class SessionStates:
         body = self._bodies.get(key)
         if body is None:
             # Literal arguments, no variables: the smallest document the server can parse.
-            query = _SET_STATE.format(id=_uuid(session_id), state=state)
+            query = documents.set_state(self._dialect, _uuid(session_id), SessionState(state))
             body = json.dumps({"query": query}, separators=(",", ":")).encode()
             self._bodies[key] = body
         return body
@@ -80,23 +86,28 @@ class SessionStates:
         """Send the prepared transition; return the state the backend acknowledged."""
         body = self.prepare(session_id, state)
         data = await self._post(body, timeout)
-        row = data.get("updateRecordingSession")
+        row = data.get(self._update)
         if not isinstance(row, dict):
             raise TransitionError(
                 f"session {session_id} does not exist on the control plane "
                 "(run `campaign apply` first)", retryable=False)
-        return str(row.get("state"))
+        return self._state(row.get("state"))
 
     async def read(
         self, session_ids: Sequence[str], timeout: float = 10.0
     ) -> dict[str, SessionRow]:
         """The current name and state of each existing session, by id."""
-        body = json.dumps({"query": _READ, "variables": {"ids": list(session_ids)}}).encode()
+        body = json.dumps({"query": self._read, "variables": {"ids": list(session_ids)}}).encode()
         data = await self._post(body, timeout)
-        rows = data.get("recordingSessions") or []
+        rows = data.get(self._select) or []
         return {
-            str(r["id"]): SessionRow(str(r["id"]), str(r["name"]), str(r["state"])) for r in rows
+            str(r["id"]): SessionRow(str(r["id"]), str(r["name"]), self._state(r["state"]))
+            for r in rows
         }
+
+    def _state(self, value: object) -> str:
+        """A state as the server spells it, in the campaign's spelling (`STARTED` -> `Started`)."""
+        return self._dialect.enum_in("session_state", str(value), STATES)
 
     async def _post(self, body: bytes, timeout: float) -> dict[str, Any]:
         try:

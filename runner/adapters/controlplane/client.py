@@ -1,23 +1,32 @@
 """The control-plane adapter: the core's `StateStore` (read, write) and the camera list,
-over one GraphQL connection.
+over one GraphQL connection, in the dialect the server's schema shows (introspected on first
+contact, cached per endpoint, refreshed when a request no longer fits).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-from runner.adapters.controlplane.documents import KNOWN_CAMERAS, READ_STATE, write_document
+from runner.adapters.controlplane import documents
+from runner.adapters.controlplane.dialect import Dialect
+from runner.adapters.controlplane.introspect import SchemaCache, load_dialect
 from runner.adapters.controlplane.state import parse_cameras, parse_state
-from runner.adapters.controlplane.transport import ControlPlaneConfig, GraphQLClient
-from runner.adapters.controlplane.wire import camera_filter, camera_where, session_filter
+from runner.adapters.controlplane.transport import (
+    ControlPlaneConfig,
+    GraphQLClient,
+    SchemaMismatch,
+)
+from runner.adapters.controlplane.wire import Wire
 from runner.errors import ControlPlaneError
 from runner.plan.model import Actual, ActualCamera, Writes
 from runner.urls import redact_url
+
+Build = Callable[[Dialect], tuple[str, Mapping[str, Any]]]
 
 
 class ControlPlane:
@@ -25,11 +34,14 @@ class ControlPlane:
 
     def __init__(
         self, config: ControlPlaneConfig, *, transport: httpx.AsyncBaseTransport | None = None,
-        attempts: int = 8, max_backoff: float = 4.0,
+        attempts: int = 8, max_backoff: float = 4.0, schema_cache: SchemaCache | None = None,
     ) -> None:
         self.config = config
         self._graphql = GraphQLClient(config, transport=transport, attempts=attempts,
                                       max_backoff=max_backoff)
+        self._cache = schema_cache or SchemaCache(None)
+        self._dialect: Dialect | None = None
+        self._from_cache = False
 
     @property
     def round_trips(self) -> int:
@@ -46,6 +58,15 @@ class ControlPlane:
     ) -> None:
         await self._graphql.__aexit__(exc_type, exc, tb)
 
+    async def dialect(self, *, refresh: bool = False) -> Dialect:
+        """The server's names (introspected once per endpoint, then from the cache)."""
+        if self._dialect is None or refresh:
+            self._graphql.use_schema(None)  # the introspection query itself is not validated
+            self._dialect, self._from_cache = await load_dialect(
+                self.config.endpoint, self._cache, self._introspect, refresh=refresh)
+            self._graphql.use_schema(self._dialect.schema)
+        return self._dialect
+
     async def execute(self, document: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         """Send one operation (retrying transient failures) and return its `data`."""
         return await self._graphql.execute(document, variables)
@@ -55,13 +76,17 @@ class ControlPlane:
     ) -> Actual:
         """Everything `campaigns` own (sessions, records, streams, version rows) plus the
         named cameras, in one query."""
-        data = await self.execute(READ_STATE, {
-            "sessions": session_filter(campaigns), "cameras": camera_filter(cameras),
-        })
+        def build(d: Dialect) -> tuple[str, Mapping[str, Any]]:
+            wire = Wire(d)
+            return documents.read_state(d), {"sessions": wire.session_filter(campaigns),
+                                             "cameras": wire.camera_filter(cameras)}
+
+        data = await self._run(build)
+        assert self._dialect is not None
         try:
             if not all(isinstance(data.get(key), list) for key in ("sessions", "cameras")):
                 raise ValueError("no 'sessions' and 'cameras' lists")
-            return parse_state(data, campaigns)
+            return parse_state(self._dialect, data, campaigns)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise self._odd_answer("the state query", exc) from None
 
@@ -70,22 +95,39 @@ class ControlPlane:
         now: dt.datetime, drop_versions: bool = False,
     ) -> None:
         """Run `writes` as one mutation (one transaction), guarded by the version rows."""
-        document, variables = write_document(writes, expected, tokens, now,
-                                             drop_versions=drop_versions)
-        await self.execute(document, variables)
+        await self._run(lambda d: documents.write_document(
+            d, writes, expected, tokens, now, drop_versions=drop_versions))
 
     async def known_cameras(
         self, *, model: str | None = None, device: str | None = None
     ) -> list[ActualCamera]:
         """Every camera (optionally of one model / on one device), by model and serial."""
-        data = await self.execute(KNOWN_CAMERAS, {"where": camera_where(model, device)})
+        data = await self._run(lambda d: (documents.known_cameras(d),
+                                          {"where": Wire(d).camera_where(model, device)}))
+        assert self._dialect is not None
         try:
-            return parse_cameras(data["cameras"])
+            return parse_cameras(self._dialect, data["cameras"])
         except (KeyError, TypeError) as exc:
             raise ControlPlaneError(
                 f"control plane answered `cameras` without the expected fields ({exc}); is the "
                 "endpoint a campaign control plane?"
             ) from None
+
+    async def _run(self, build: Build) -> dict[str, Any]:
+        """Build the document in the server's dialect and send it; if it no longer fits a
+        cached schema, introspect again and retry once."""
+        document, variables = build(await self.dialect())
+        try:
+            return await self.execute(document, variables)
+        except SchemaMismatch as exc:
+            if not self._from_cache:
+                raise SchemaMismatch(f"{exc}; run `campaign doctor` to see what the control "
+                                     "plane offers") from None
+        document, variables = build(await self.dialect(refresh=True))
+        return await self.execute(document, variables)
+
+    async def _introspect(self, query: str) -> dict[str, Any]:
+        return await self.execute(query, {})
 
     def _odd_answer(self, what: str, exc: Exception) -> ControlPlaneError:
         return ControlPlaneError(

@@ -1,5 +1,6 @@
-"""Every GraphQL document the control-plane adapter sends (but the burst hot path's, in
-`burst.py`), and the builder of the one mutation that applies a plan.
+"""Every GraphQL document the control-plane adapter sends, spelled in the server's dialect
+(`dialect.py`): the state read, the camera list, the one mutation that applies a plan, and
+the burst hot path's state switch and session read.
 """
 
 from __future__ import annotations
@@ -8,41 +9,150 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from runner.adapters.controlplane.dialect import Dialect
 from runner.adapters.controlplane.versions import expected_versions, version_row
-from runner.adapters.controlplane.wire import SESSION_CONFLICT, insert_object
+from runner.adapters.controlplane.wire import Wire
 from runner.compile import version_id
 from runner.plan.model import Writes
+from runner.states import SessionState
 
-# Everything the given campaigns own plus the cameras they name: ONE query.
-READ_STATE = """
-query CampaignState($sessions: RecordingSession_bool_exp!, $cameras: Camera_bool_exp!) {
-  sessions: recordingSessions(where: $sessions, order_by: [{name: asc}]) {
+STREAM_FIELDS = "id type alignTo encoder width height nearCut farCut bitrate frameRate"
+CAMERA_FIELDS = "id model serial deviceId"
+
+
+def read_state(d: Dialect) -> str:
+    """Everything the given campaigns own plus the cameras they name: ONE query."""
+    session, camera, asc = d.table("session"), d.table("camera"), d.order_asc
+    sessions = (f"{d.root('session', 'select')}({d.arg('session', 'select', 'where')}: "
+                f"$sessions, {d.arg('session', 'select', 'order_by')}: [{{name: {asc}}}])")
+    cameras = (f"{d.root('camera', 'select')}({d.arg('camera', 'select', 'where')}: $cameras, "
+               f"{d.arg('camera', 'select', 'order_by')}: [{{model: {asc}}}, {{serial: {asc}}}])")
+    return f"""
+query CampaignState($sessions: {session.bool_exp}!, $cameras: {camera.bool_exp}!) {{
+  sessions: {sessions} {{
     id name startDate endDate mode state maxTimeSeconds maxSizeMegabytes
-    storage { totalSize }
-    records(order_by: [{id: asc}]) {
+    storage {{ totalSize }}
+    records({_order_arg(d, "record")}: [{{id: {asc}}}]) {{
       id cameraId
-      camera { model serial }
-      streams(order_by: [{type: asc}]) {
-        id type alignTo encoder width height nearCut farCut bitrate frameRate
-      }
-    }
-  }
-  cameras(where: $cameras, order_by: [{model: asc}, {serial: asc}]) {
-    id model serial deviceId
-  }
-}
+      camera {{ model serial }}
+      streams({_order_arg(d, "stream")}: [{{type: {asc}}}]) {{ {STREAM_FIELDS} }}
+    }}
+  }}
+  cameras: {cameras} {{ {CAMERA_FIELDS} }}
+}}
 """
 
-KNOWN_CAMERAS = """
-query KnownCameras($where: Camera_bool_exp!) {
-  cameras(where: $where, order_by: [{model: asc}, {serial: asc}]) {
-    id model serial deviceId
-  }
-}
-"""
+
+def known_cameras(d: Dialect) -> str:
+    """Every camera matching a filter, by model and serial."""
+    camera, asc = d.table("camera"), d.order_asc
+    return (f"query KnownCameras($where: {camera.bool_exp}!) {{\n"
+            f"  cameras: {d.root('camera', 'select')}({d.arg('camera', 'select', 'where')}: "
+            f"$where, {d.arg('camera', 'select', 'order_by')}: [{{model: {asc}}}, "
+            f"{{serial: {asc}}}]) {{ {CAMERA_FIELDS} }}\n}}\n")
+
+
+def set_state(d: Dialect, session_id: str, state: SessionState) -> str:
+    """The smallest document that switches one session's state (literal arguments)."""
+    root = d.root("session", "update_by_pk")
+    pk = d.arg("session", "update_by_pk", "pk_columns")
+    set_ = d.arg("session", "update_by_pk", "set")
+    value = d.enum_out("session_state", state.value)
+    return f'mutation{{{root}({pk}:{{id:"{session_id}"}},{set_}:{{state:{value}}}){{state}}}}'
+
+
+def read_sessions(d: Dialect) -> str:
+    """Name and state of sessions by id (the burst runner's read)."""
+    return (f"query($ids:[uuid!]!){{{d.root('session', 'select')}"
+            f"({d.arg('session', 'select', 'where')}:{{id:{{{d.op('_in')}:$ids}}}})"
+            "{id name state startDate endDate}}")
+
+
+def _order_arg(d: Dialect, table: str) -> str:
+    # Nested array relationships take the same arguments as the table's select field.
+    return d.arg(table, "select", "order_by") if d.table(table).has("select") else "order_by"
+
+
+class _Mutation:
+    """One mutation document under construction: variables and aliased root fields."""
+
+    def __init__(self, d: Dialect) -> None:
+        self.d = d
+        self.params: list[str] = []
+        self.fields: list[str] = []
+        self.variables: dict[str, Any] = {}
+
+    def var(self, name: str, gql_type: str, value: Any) -> str:
+        self.params.append(f"${name}: {gql_type}")
+        self.variables[name] = value
+        return f"${name}"
+
+    def insert(self, alias: str, table: str, rows: list[dict[str, Any]],
+               conflict: dict[str, Any] | None = None) -> None:
+        """Bulk insert, else one aliased insert-one field per row (same transaction)."""
+        d, t = self.d, self.d.table(table)
+        if t.has("insert"):
+            objects = self.var(alias, f"[{t.insert_input}!]!", rows)
+            extra = ""
+            if conflict is not None:
+                extra = (f", {d.arg(table, 'insert', 'on_conflict')}: "
+                         f"{self.var(alias + 'Conflict', f'{t.on_conflict}!', conflict)}")
+            self.fields.append(f"{alias}: {d.root(table, 'insert')}("
+                               f"{d.arg(table, 'insert', 'objects')}: {objects}{extra}) "
+                               f"{{ {t.affected_rows} }}")
+            return
+        conflict_var = (self.var(alias + "Conflict", f"{t.on_conflict}!", conflict)
+                        if conflict is not None else None)
+        for index, row in enumerate(rows):
+            value = self.var(f"{alias}{index}", f"{t.insert_input}!", row)
+            extra = (f", {d.arg(table, 'insert_one', 'on_conflict')}: {conflict_var}"
+                     if conflict_var else "")
+            self.fields.append(f"{alias}{index}: {d.root(table, 'insert_one')}("
+                               f"{d.arg(table, 'insert_one', 'object')}: {value}{extra}) "
+                               "{ id }")
+
+    def where(self, alias: str, table: str, where: dict[str, Any], operation: str,
+              set_: dict[str, Any] | None = None) -> None:
+        """Update or delete by filter (`operation` update/delete)."""
+        d, t = self.d, self.d.table(table)
+        clause = self.var(alias, f"{t.bool_exp}!", where)
+        extra = ""
+        if set_ is not None:
+            extra = f", {d.arg(table, operation, 'set')}: {_literal(set_)}"
+        self.fields.append(f"{alias}: {d.root(table, operation)}("
+                           f"{d.arg(table, operation, 'where')}: {clause}{extra}) "
+                           f"{{ {t.affected_rows} }}")
+
+    def by_ids(self, alias: str, table: str, ids: list[str], operation: str,
+               set_: dict[str, Any] | None = None) -> None:
+        """Update/delete rows by id: one field with `_in`, else one by-pk field per id."""
+        d, t = self.d, self.d.table(table)
+        if t.has(operation):
+            self.where(alias, table, {"id": {d.op("_in"): ids}}, operation, set_)
+            return
+        single = f"{operation}_by_pk"
+        for index, row_id in enumerate(ids):
+            value = self.var(f"{alias}{index}", "uuid!", row_id)
+            if set_ is None:
+                args = f"{d.arg(table, single, 'pk')}: {value}"
+            else:
+                args = (f"{d.arg(table, single, 'pk_columns')}: {{id: {value}}}, "
+                        f"{d.arg(table, single, 'set')}: {_literal(set_)}")
+            self.fields.append(f"{alias}{index}: {d.root(table, single)}({args}) {{ id }}")
+
+    def document(self, name: str) -> tuple[str, dict[str, Any]]:
+        params = f"({', '.join(self.params)})" if self.params else ""
+        return (f"mutation {name}{params} {{\n  " + "\n  ".join(self.fields) + "\n}",
+                self.variables)
+
+
+def _literal(values: dict[str, Any]) -> str:
+    """A `_set` object of enum literals, e.g. `{state: Stopped}`."""
+    return "{" + ", ".join(f"{k}: {v}" for k, v in values.items()) + "}"
 
 
 def write_document(
+    d: Dialect,
     writes: Writes,
     versions: Mapping[str, int],
     tokens: Mapping[str, int],
@@ -51,48 +161,31 @@ def write_document(
     drop_versions: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """The single mutation (one transaction) for `writes`, with its variables."""
-    params: list[str] = []
-    fields: list[str] = []
-    variables: dict[str, Any] = {}
-
-    def var(name: str, gql_type: str, value: Any) -> str:
-        params.append(f"${name}: {gql_type}")
-        variables[name] = value
-        return f"${name}"
-
-    expected = var("expected", "RecordingSession_bool_exp!", expected_versions(versions))
-    fields.append(f"casRelease: deleteRecordingSessions(where: {expected}) {{ affected_rows }}")
-    rows = var("versionRows", "[RecordingSession_insert_input!]!",
-               [version_row(c, t, now) for c, t in sorted(tokens.items())])
-    fields.append(f"casClaim: insertRecordingSessions(objects: {rows}) {{ affected_rows }}")
+    wire = Wire(d)
+    m = _Mutation(d)
+    # Compare-and-set: release the version rows as read, claim new ones (no on_conflict:
+    # if another writer got there first the claim violates the primary key and the whole
+    # transaction rolls back).
+    m.where("casRelease", "session", expected_versions(d, versions), "delete")
+    m.insert("casClaim", "session", [version_row(d, c, t, now)
+                                     for c, t in sorted(tokens.items())])
+    stopped = d.enum_out("session_state", SessionState.STOPPED.value)
     if writes.stop:
-        ids = var("stop", "[uuid!]!", list(writes.stop))
-        fields.append(f"stop: updateRecordingSessions(where: {{id: {{_in: {ids}}}}}, "
-                      "_set: {state: Stopped}) { affected_rows }")
-    for alias, root, name, ids_list in (
-        ("dropStreams", "deleteStreams", "deleteStreamIds", writes.delete_streams),
-        ("dropRecords", "deleteRecords", "deleteRecordIds", writes.delete_records),
-        ("dropSessions", "deleteRecordingSessions", "deleteSessionIds", writes.delete_sessions),
-    ):
-        if ids_list:
-            ids = var(name, "[uuid!]!", list(ids_list))
-            fields.append(f"{alias}: {root}(where: {{id: {{_in: {ids}}}}}) {{ affected_rows }}")
+        m.by_ids("stop", "session", list(writes.stop), "update", {"state": stopped})
+    for alias, table, ids in (("dropStreams", "stream", writes.delete_streams),
+                              ("dropRecords", "record", writes.delete_records),
+                              ("dropSessions", "session", writes.delete_sessions)):
+        if ids:
+            m.by_ids(alias, table, list(ids), "delete")
     if writes.upsert_sessions:
-        objects = var("sessions", "[RecordingSession_insert_input!]!",
-                      [insert_object(u) for u in writes.upsert_sessions])
-        conflict = var("sessionConflict", "RecordingSession_on_conflict!", SESSION_CONFLICT)
-        fields.append(f"upsert: insertRecordingSessions(objects: {objects}, "
-                      f"on_conflict: {conflict}) {{ affected_rows }}")
+        m.insert("upsert", "session", [wire.insert_object(u) for u in writes.upsert_sessions],
+                 wire.conflict("session"))
     by_state: dict[str, list[str]] = {}
     for session_id, target in writes.transitions:
         by_state.setdefault(target.value, []).append(session_id)
     for state in sorted(by_state):
-        ids = var(f"to{state}", "[uuid!]!", by_state[state])
-        fields.append(f"to{state}: updateRecordingSessions(where: {{id: {{_in: {ids}}}}}, "
-                      f"_set: {{state: {state}}}) {{ affected_rows }}")
+        m.by_ids(f"to{state}", "session", by_state[state], "update",
+                 {"state": d.enum_out("session_state", state)})
     if drop_versions:
-        ids = var("versionIds", "[uuid!]!", [version_id(c) for c in sorted(tokens)])
-        fields.append(f"dropVersions: deleteRecordingSessions(where: {{id: {{_in: {ids}}}}}) "
-                      "{ affected_rows }")
-    document = "mutation Apply(" + ", ".join(params) + ") {\n  " + "\n  ".join(fields) + "\n}"
-    return document, variables
+        m.by_ids("dropVersions", "session", [version_id(c) for c in sorted(tokens)], "delete")
+    return m.document("Apply")

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
+from runner.adapters.controlplane.dialect import Dialect
 from runner.adapters.controlplane.wire import STREAM_COLUMNS, from_wire
 from runner.compile import VERSION_KEY, owner_of
 from runner.plan.model import Actual, ActualCamera, ActualRecord, ActualSession, ActualStream
+from runner.resources import schema_file
+from runner.states import STATES
 
 
-def parse_state(data: Mapping[str, Any], campaigns: tuple[str, ...]) -> Actual:
-    """Turn the READ_STATE answer into an Actual (version rows become `versions`)."""
+def parse_state(d: Dialect, data: Mapping[str, Any], campaigns: tuple[str, ...]) -> Actual:
+    """Turn the state read's answer into an Actual (version rows become `versions`); enum
+    values come back in the campaign files' spelling."""
+    enum = _Enums(d)
     sessions: list[ActualSession] = []
     versions: dict[str, int] = {}
     wanted = set(campaigns)
@@ -26,10 +33,11 @@ def parse_state(data: Mapping[str, Any], campaigns: tuple[str, ...]) -> Actual:
         records = tuple(
             ActualRecord(
                 id=r["id"], camera_id=r["cameraId"],
-                model=(r.get("camera") or {}).get("model", "?"),
+                model=enum("camera_model", (r.get("camera") or {}).get("model", "?")),
                 serial=(r.get("camera") or {}).get("serial", "?"),
                 streams=tuple(sorted(
-                    (ActualStream(id=s["id"], columns={c: s[c] for c in STREAM_COLUMNS})
+                    (ActualStream(id=s["id"], columns={
+                        c: enum(STREAM_ENUMS.get(c, ""), s[c]) for c in STREAM_COLUMNS})
                      for s in r.get("streams") or []),
                     key=lambda s: str(s.columns["type"]),
                 )),
@@ -40,20 +48,53 @@ def parse_state(data: Mapping[str, Any], campaigns: tuple[str, ...]) -> Actual:
         storage = row.get("storage") or {}
         sessions.append(ActualSession(
             id=row["id"], name=row["name"], campaign=campaign, key=key,
-            start=from_wire(row["startDate"]), end=from_wire(row["endDate"]), mode=row["mode"],
-            state=row["state"], max_time_seconds=row["maxTimeSeconds"],
+            start=from_wire(row["startDate"]), end=from_wire(row["endDate"]),
+            mode=enum("session_mode", row["mode"]), state=enum("session_state", row["state"]),
+            max_time_seconds=row["maxTimeSeconds"],
             max_size_megabytes=row["maxSizeMegabytes"], records=records,
             storage_total=storage.get("totalSize"),
         ))
-    cameras = {c.key: c for c in parse_cameras(data.get("cameras") or [])}
+    cameras = {c.key: c for c in parse_cameras(d, data.get("cameras") or [])}
     return Actual(sessions=tuple(sessions), cameras=cameras,
                   versions=tuple(sorted(versions.items())))
 
 
-def parse_cameras(rows: Any) -> list[ActualCamera]:
+def parse_cameras(d: Dialect, rows: Any) -> list[ActualCamera]:
     """Camera rows (`id model serial deviceId`) as values, in the order given."""
+    enum = _Enums(d)
     return [
-        ActualCamera(id=str(c["id"]), model=str(c["model"]), serial=str(c["serial"]),
-                     device_id=str(c["deviceId"]))
+        ActualCamera(id=str(c["id"]), model=enum("camera_model", str(c["model"])),
+                     serial=str(c["serial"]), device_id=str(c["deviceId"]))
         for c in rows
     ]
+
+
+STREAM_ENUMS = {"type": "stream_type", "encoder": "stream_encoder"}
+
+
+@lru_cache(maxsize=1)
+def campaign_spellings() -> dict[str, tuple[str, ...]]:
+    """Each enum's values as campaign files spell them (the campaign JSON Schema)."""
+    schema = json.loads(schema_file("campaign.schema.json").read_text(encoding="utf-8"))
+    defs = schema["$defs"]
+    return {
+        "camera_model": tuple(defs["camera"]["properties"]["model"]["enum"]),
+        "session_mode": tuple(defs["session"]["properties"]["mode"]["enum"]),
+        "stream_type": tuple(defs["stream_type"]["enum"]),
+        "stream_encoder": tuple(defs["stream_encoder"]["enum"]),
+        "session_state": STATES,
+    }
+
+
+class _Enums:
+    """Server enum values back in the campaign files' spelling (`STARTED` -> `Started`)."""
+
+    def __init__(self, d: Dialect) -> None:
+        self.d = d
+        self.identity = all(set(values) <= set(campaign_spellings().get(kind, values))
+                            for kind, values in d.enums.items())
+
+    def __call__(self, kind: str, value: Any) -> Any:
+        if self.identity or not kind or not isinstance(value, str):
+            return value
+        return self.d.enum_in(kind, value, campaign_spellings().get(kind, ()))

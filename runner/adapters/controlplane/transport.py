@@ -28,7 +28,7 @@ from gql.transport.exceptions import (
     TransportServerError,
 )
 from gql.transport.httpx import HTTPXAsyncTransport
-from graphql import DocumentNode, GraphQLError, parse
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse
 from tenacity import (
     AsyncRetrying,
     RetryError,
@@ -52,6 +52,11 @@ class ControlPlaneConfig:
     timeout: float = DEFAULT_TIMEOUT
     embedded: bool = False  # True: run the sandbox in-process (no network)
     sandbox_db: Path | None = None
+
+
+class SchemaMismatch(ControlPlaneError):
+    """A document does not fit the server's schema (refused locally or `validation-failed`):
+    the cached schema may be stale, or the server lacks a name the product uses."""
 
 
 class GraphQLClient:
@@ -79,6 +84,10 @@ class GraphQLClient:
         self._transport = HTTPXAsyncTransport(url=config.endpoint, **kwargs)
         self._client = Client(transport=self._transport, execute_timeout=None)
         self._session: Any = None
+
+    def use_schema(self, schema: GraphQLSchema | None) -> None:
+        """Validate every document against `schema` (the introspected one) before sending."""
+        self._client.schema = schema
 
     async def __aenter__(self) -> GraphQLClient:
         try:
@@ -114,8 +123,8 @@ class GraphQLClient:
                 f"control plane {redact_url(self.config.endpoint)} unreachable or failing "
                 f"after {self.attempts} attempts: {_describe(exc)}; check the endpoint and retry"
             )) from None
-        except GraphQLError as exc:  # a document that does not parse: a bug of ours
-            raise ControlPlaneError(f"invalid GraphQL document: {exc.message}") from None
+        except GraphQLError as exc:  # does not parse, or fails the introspected schema
+            raise SchemaMismatch(f"invalid GraphQL document: {exc.message}") from None
         assert isinstance(result, dict)
         return result
 
@@ -128,6 +137,8 @@ class GraphQLClient:
         text = self._redact(f"control plane rejected the request ({code or 'error'}): {message}")
         if code == "constraint-violation":
             return WriteConflict(text)
+        if code == "validation-failed":
+            return SchemaMismatch(text)
         if code == "access-denied" or "admin secret" in message.lower():
             return ControlPlaneError(text + "; check $HASURA_GRAPHQL_ADMIN_SECRET")
         return ControlPlaneError(text)

@@ -22,26 +22,31 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from runner.adapters.controlplane.dialect import Dialect
 from runner.adapters.controlplane.wire import to_wire
 from runner.compile import VERSION_KEY, session_name, version_id
 from runner.states import SessionState
 
 
-def version_row(campaign: str, token: int, now: dt.datetime) -> dict[str, Any]:
-    """The insert object of a campaign's version row; its dates record the last write."""
+def version_row(d: Dialect, campaign: str, token: int, now: dt.datetime) -> dict[str, Any]:
+    """The insert object of a campaign's version row; its dates record the last write.
+    No storage row: version rows stay as inert as the schema allows."""
     stamp = to_wire(now)
     return {
         "id": version_id(campaign), "name": session_name(campaign, VERSION_KEY),
-        "startDate": stamp, "endDate": stamp, "mode": "Storage", "state": str(SessionState.STOPPED),
+        "startDate": stamp, "endDate": stamp,
+        "mode": d.enum_out("session_mode", "Storage"),
+        "state": d.enum_out("session_state", SessionState.STOPPED.value),
         "maxTimeSeconds": 0, "maxSizeMegabytes": token,
     }
 
 
-def expected_versions(read: Mapping[str, int]) -> dict[str, Any]:
+def expected_versions(d: Dialect, read: Mapping[str, int]) -> dict[str, Any]:
     """The where clause matching exactly the version rows as we read them."""
     if not read:
-        return {"id": {"_is_null": True}}
-    return {"_or": [
-        {"id": {"_eq": version_id(campaign)}, "maxSizeMegabytes": {"_eq": token}}
+        return {"id": {d.op("_is_null"): True}}
+    eq = d.op("_eq")
+    return {d.op("_or"): [
+        {"id": {eq: version_id(campaign)}, "maxSizeMegabytes": {eq: token}}
         for campaign, token in sorted(read.items())
     ]}

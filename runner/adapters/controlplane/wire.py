@@ -2,7 +2,8 @@
 
 Everything here is what the Hasura schema spells: `timestamp` as UTC wall time without an
 offset, camelCase columns, `*_bool_exp` filters, nested `{data, on_conflict}` inserts with
-the tables' primary-key constraint names. The core never sees any of it.
+the tables' primary-key constraint names, enum values, in the server's dialect (operator,
+argument and constraint names come from introspection). The core never sees any of it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from runner.compile import DesiredSession, DesiredStream
+from runner.adapters.controlplane.dialect import Dialect, norm
+from runner.compile import DesiredSession, DesiredStream, storage_id
 from runner.plan.model import SessionUpsert
 
 STREAM_COLUMNS = ("type", "alignTo", "encoder", "width", "height", "nearCut", "farCut",
@@ -18,13 +20,9 @@ STREAM_COLUMNS = ("type", "alignTo", "encoder", "width", "height", "nearCut", "f
 # Upserts: ids are ours, so a retried insert updates the row it already wrote. `state` is
 # deliberately not updated on conflict: a retry must not reset a session the platform started.
 SESSION_UPDATE_COLUMNS = ("name", "startDate", "endDate", "mode", "maxTimeSeconds",
-                          "maxSizeMegabytes")
-SESSION_CONFLICT = {"constraint": "RecordingSession_pkey",
-                    "update_columns": list(SESSION_UPDATE_COLUMNS)}
-RECORD_CONFLICT = {"constraint": "Record_pkey", "update_columns": ["cameraId"]}
-STREAM_CONFLICT = {"constraint": "Stream_pkey", "update_columns": list(STREAM_COLUMNS)}
-# A where clause no row matches (an empty `_or` is read differently by different servers).
-NOTHING: dict[str, Any] = {"id": {"_is_null": True}}
+                          "maxSizeMegabytes", "storageId")
+UPDATE_COLUMNS = {"session": SESSION_UPDATE_COLUMNS, "record": ("cameraId",),
+                  "stream": STREAM_COLUMNS, "storage": ("estimatedSize",)}
 
 
 def to_wire(moment: dt.datetime) -> str:
@@ -39,70 +37,120 @@ def from_wire(text: str) -> dt.datetime:
     return value.replace(tzinfo=dt.timezone.utc, microsecond=0)
 
 
-def session_columns(session: DesiredSession) -> dict[str, Any]:
-    """The session's configuration columns as the control plane stores them."""
-    return {
-        "name": session.name, "startDate": to_wire(session.start),
-        "endDate": to_wire(session.end), "mode": session.mode,
-        "maxTimeSeconds": session.max_time_seconds,
-        "maxSizeMegabytes": session.max_size_megabytes,
-    }
+class Wire:
+    """Values as this control plane wants them: insert objects, conflicts, filters."""
 
+    def __init__(self, dialect: Dialect) -> None:
+        self.d = dialect
 
-def stream_columns(stream: DesiredStream) -> dict[str, Any]:
-    """The stream's writable columns as the control plane names them."""
-    return {
-        "type": stream.type, "alignTo": stream.align_to, "encoder": stream.encoder,
-        "width": stream.width, "height": stream.height, "nearCut": stream.near_cut,
-        "farCut": stream.far_cut, "bitrate": stream.bitrate, "frameRate": stream.frame_rate,
-    }
+    def nothing(self) -> dict[str, Any]:
+        """A where clause no row matches (an empty `_or` is read differently by servers)."""
+        return {"id": {self.d.op("_is_null"): True}}
 
+    def conflict(self, table: str) -> dict[str, Any]:
+        """`on_conflict` on the table's primary key, updating the columns apply owns."""
+        t = self.d.table(table)
+        if t.pkey is None:
+            raise self._no_pkey(table)
+        columns = [t.update_columns.get(norm(c), c) for c in UPDATE_COLUMNS[table]
+                   if norm(c) in t.update_columns or not t.update_columns]
+        return {self.d.conflict_constraint: t.pkey, self.d.conflict_update_columns: columns}
 
-def insert_object(upsert: SessionUpsert) -> dict[str, Any]:
-    """The nested insert object of a session with its records and streams (ids included)."""
-    session = upsert.session
-    return {
-        "id": session.id, **session_columns(session), "state": str(upsert.state),
-        "records": {
-            "data": [
-                {
-                    "id": record.id,
-                    "cameraId": camera_id,
-                    "streams": {
-                        "data": [{"id": s.id, **stream_columns(s)} for s in record.streams],
-                        "on_conflict": STREAM_CONFLICT,
-                    },
-                }
-                for record, camera_id in zip(session.records, upsert.camera_ids, strict=True)
-            ],
-            "on_conflict": RECORD_CONFLICT,
-        },
-    }
+    def session_columns(self, session: DesiredSession) -> dict[str, Any]:
+        """The session's configuration columns as the control plane stores them."""
+        return {
+            "name": session.name, "startDate": to_wire(session.start),
+            "endDate": to_wire(session.end),
+            "mode": self.d.enum_out("session_mode", session.mode),
+            "maxTimeSeconds": session.max_time_seconds,
+            "maxSizeMegabytes": session.max_size_megabytes,
+        }
 
+    def stream_columns(self, stream: DesiredStream) -> dict[str, Any]:
+        """The stream's writable columns as the control plane names them."""
+        return {
+            "type": self.d.enum_out("stream_type", stream.type), "alignTo": stream.align_to,
+            "encoder": self.d.enum_out("stream_encoder", stream.encoder),
+            "width": stream.width, "height": stream.height, "nearCut": stream.near_cut,
+            "farCut": stream.far_cut, "bitrate": stream.bitrate, "frameRate": stream.frame_rate,
+        }
 
-def session_filter(campaigns: tuple[str, ...]) -> dict[str, Any]:
-    """Sessions named `<c>` or `<c>#...` for each campaign (ownership is re-checked by id)."""
-    if not campaigns:
-        return NOTHING
-    parts: list[dict[str, Any]] = []
-    for name in campaigns:
-        parts.append({"name": {"_eq": name}})
-        parts.append({"name": {"_like": f"{name}#%"}})
-    return {"_or": parts}
+    def insert_object(self, upsert: SessionUpsert) -> dict[str, Any]:
+        """The nested insert object of a session with its storage, records and streams (ids
+        included, so sending it twice updates what the first one wrote)."""
+        session, data = upsert.session, self.d.rel_data
+        row: dict[str, Any] = {
+            "id": session.id, **self.session_columns(session),
+            "state": self.d.enum_out("session_state", upsert.state.value),
+            "records": {
+                data: [
+                    {
+                        "id": record.id,
+                        "cameraId": camera_id,
+                        "streams": {
+                            data: [{"id": s.id, **self.stream_columns(s)}
+                                   for s in record.streams],
+                            self._on_conflict_field(): self.conflict("stream"),
+                        },
+                    }
+                    for record, camera_id in zip(session.records, upsert.camera_ids,
+                                                 strict=True)
+                ],
+                self._on_conflict_field(): self.conflict("record"),
+            },
+        }
+        if "storage" in self.d.tables and self.d.tables["storage"].pkey is not None:
+            # As the vendor's UI does: every session has its storage row. Its totals are
+            # the platform's; only the estimate is ours to update.
+            row["storage"] = {
+                data: {"id": storage_id(session.id), "totalSize": 0,
+                       "estimatedSize": int(session.estimated_megabytes() * 1_000_000)},
+                self._on_conflict_field(): self.conflict("storage"),
+            }
+        return row
 
+    def session_filter(self, campaigns: tuple[str, ...]) -> dict[str, Any]:
+        """Sessions named `<c>` or `<c>#...` per campaign (ownership is re-checked by id)."""
+        if not campaigns:
+            return self.nothing()
+        eq, like = self.d.op("_eq"), self.d.op("_like")
+        parts: list[dict[str, Any]] = []
+        for name in campaigns:
+            parts.append({"name": {eq: name}})
+            parts.append({"name": {like: f"{name}#%"}})
+        return {self.d.op("_or"): parts}
 
-def camera_filter(cameras: tuple[tuple[str, str], ...]) -> dict[str, Any]:
-    """The cameras named by (model, serial)."""
-    if not cameras:
-        return NOTHING
-    return {"_or": [{"model": {"_eq": m}, "serial": {"_eq": s}} for m, s in cameras]}
+    def camera_filter(self, cameras: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+        """The cameras named by (model, serial)."""
+        if not cameras:
+            return self.nothing()
+        eq = self.d.op("_eq")
+        return {self.d.op("_or"): [
+            {"model": {eq: self.d.enum_out("camera_model", m)}, "serial": {eq: s}}
+            for m, s in cameras]}
 
+    def camera_where(self, model: str | None = None, device: str | None = None
+                     ) -> dict[str, Any]:
+        """The camera list's optional filters ({} = every camera)."""
+        where: dict[str, Any] = {}
+        if model:
+            where["model"] = {self.d.op("_eq"): self.d.enum_out("camera_model", model)}
+        if device:
+            where["deviceId"] = {self.d.op("_eq"): device}
+        return where
 
-def camera_where(model: str | None = None, device: str | None = None) -> dict[str, Any]:
-    """A Camera_bool_exp for the optional filters of the camera list ({} = every camera)."""
-    where: dict[str, Any] = {}
-    if model:
-        where["model"] = {"_eq": model}
-    if device:
-        where["deviceId"] = {"_eq": device}
-    return where
+    def _on_conflict_field(self) -> str:
+        # The nested-insert input's conflict field is spelled like the insert argument.
+        session = self.d.tables.get("session")
+        if session is not None:
+            for operation in ("insert", "insert_one"):
+                name = session.args.get(operation, {}).get("on_conflict")
+                if name:
+                    return name
+        return "on_conflict"
+
+    def _no_pkey(self, table: str) -> Exception:
+        from runner.adapters.controlplane.dialect import MissingCapability
+
+        return MissingCapability(f"the control plane's {table} table has no primary-key "
+                                 "constraint to upsert on; run `campaign doctor`")
