@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from runner.errors import UsageError
+from runner.spec.build import build_campaign
 from runner.spec.capabilities import Capabilities, default_capabilities
 from runner.spec.diagnostics import Diagnostic
 from runner.spec.model import Campaign, Location
-from runner.spec.schema import schema_diagnostics
-from runner.spec.yamlsafe import MAX_FILE_BYTES, Document, Path, load_documents
-
-_NUMERIC_SERIAL = re.compile(r"[-+]?[0-9][0-9_.:eE+-]*|0[xXoObB][0-9a-fA-F_]+")
+from runner.spec.yamlsafe import MAX_FILE_BYTES, Document, load_documents
 
 
 @dataclass(frozen=True)
@@ -144,7 +141,7 @@ def _load(
             )
         documents += len(docs)
         for doc in docs:
-            campaign, doc_diags = load_document(doc, caps, now)
+            campaign, doc_diags = build_campaign(doc, caps, now)
             diags.extend(doc_diags)
             name = _name(doc)
             if name is not None:
@@ -183,92 +180,3 @@ def _name(doc: Document) -> str | None:
         name = value["metadata"].get("name")
         return name if isinstance(name, str) else None
     return None
-
-
-def load_document(
-    doc: Document, capabilities: Capabilities, now: dt.datetime | None
-) -> tuple[Campaign | None, list[Diagnostic]]:
-    """Check one YAML document (secrets, YAML surprises, schema, semantics) and build it."""
-    from runner.spec.build import build_campaign
-
-    if not isinstance(doc.value, dict):
-        return None, [
-            Diagnostic(
-                doc.start,
-                "error",
-                "CMP116",
-                "a campaign document must be a mapping (apiVersion, kind, ...)",
-                "start the document with `apiVersion: campaign/v1`",
-            )
-        ]
-    diags: list[Diagnostic] = []
-    secret_keys = _secret_keys(doc, diags)
-    _serials(doc, diags)
-    broken: set[Path] = set()
-    diags.extend(schema_diagnostics(doc, secret_keys, broken))
-    broken |= doc.reported - secret_keys  # a secret key does not make its section unusable
-    try:
-        campaign, semantic = build_campaign(doc, capabilities, now, broken)
-    except Exception as exc:  # a bug in a check must not hide the other diagnostics
-        where = doc.start
-        return None, [
-            *diags,
-            Diagnostic(
-                where,
-                "error",
-                "CMP199",
-                f"internal error while checking: {exc!r}",
-                "please report this with the file",
-            ),
-        ]
-    if any(d.severity == "error" for d in diags):
-        campaign = None
-    return campaign, diags + semantic
-
-
-def _secret_keys(doc: Document, diags: list[Diagnostic]) -> set[Path]:
-    found: set[Path] = set()
-    for path in doc.secret_keys:
-        if any(path[:n] in found for n in range(1, len(path))):
-            continue  # inside a key already reported
-        key = path[-1]
-        # Never echo the value: it may be a real credential.
-        diags.append(
-            Diagnostic(
-                doc.key_where(path),
-                "error",
-                "CMP501",
-                f"key {key!r} looks like a secret; campaign files must not contain credentials",
-                "remove it; pass secrets through the environment "
-                "(HASURA_GRAPHQL_ADMIN_SECRET, AVALA_API_KEY)",
-            )
-        )
-        found.add(path)
-        doc.reported.add(path)
-    return found
-
-
-def _serials(doc: Document, diags: list[Diagnostic]) -> None:
-    spec = doc.value.get("spec")
-    cameras = spec.get("cameras") if isinstance(spec, dict) else None
-    if not isinstance(cameras, list):
-        return
-    for i in range(len(cameras)):
-        path: Path = ("spec", "cameras", i, "serial")
-        plain = doc.plain.get(path)
-        if plain is None or path in doc.reported:
-            continue
-        tag, text = plain
-        if not tag.endswith(":str") or _NUMERIC_SERIAL.fullmatch(text):
-            diags.append(
-                Diagnostic(
-                    doc.where(path),
-                    "error",
-                    "CMP308",
-                    f"serial {text} is unquoted; YAML may read it as a number "
-                    "(dropping leading zeros or changing its base)",
-                    f'quote it: serial: "{text}"',
-                )
-            )
-            # Carry on with the text as written so the other checks still run.
-            cameras[i]["serial"] = text

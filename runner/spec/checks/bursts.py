@@ -1,0 +1,53 @@
+"""spec.bursts: the burst pattern of a standby campaign and whether it fits its window.
+
+Codes CMP206-CMP208 (see docs/campaign-files.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runner.spec.checks._context import Context
+from runner.spec.durations import format_duration
+from runner.spec.model import AbsoluteWindow, BurstPattern, Trigger, Window
+from runner.spec.windows import occurrence_length
+from runner.spec.yamlsafe import Path
+
+
+def check_bursts(
+    ctx: Context, spec: dict[str, Any], trigger: Trigger, window: Window | None
+) -> BurstPattern | None:
+    """spec.bursts, built (None when absent or when it has errors)."""
+    raw = spec.get("bursts")
+    if raw is None:
+        return None
+    path: Path = ("spec", "bursts")
+    if trigger is not Trigger.STANDBY:
+        ctx.report(
+            path,
+            "CMP208",
+            f"bursts need trigger: standby (trigger is {trigger.value})",
+            "set `trigger: standby`, or remove bursts",
+        )
+    record = ctx.duration(raw["record"], (*path, "record"), positive=True)
+    pause = ctx.duration(raw["pause"], (*path, "pause"))
+    offset = ctx.duration(raw.get("offset", "0s"), (*path, "offset"))
+    if record is None or pause is None or offset is None:
+        return None
+    pattern = BurstPattern(int(raw["count"]), record, pause, offset, ctx.at(path))
+    total = offset + pattern.count * record + (pattern.count - 1) * pause
+    if window is not None:
+        length = (
+            window.end - window.start
+            if isinstance(window, AbsoluteWindow)
+            else occurrence_length(window)
+        )
+        if total > length:
+            ctx.report(
+                path,
+                "CMP207",
+                f"bursts take {format_duration(total)} but the window is "
+                f"{format_duration(length)} long",
+                "lower count, record, pause or offset, or widen the window",
+            )
+    return pattern
