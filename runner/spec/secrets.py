@@ -9,8 +9,8 @@ whole, never inside other words: `tokenizer`, `secretary` and `author` are fine;
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 from functools import lru_cache
+from itertools import pairwise
 
 # Parts that name a credential on their own.
 SECRET_WORDS = frozenset(
