@@ -5,6 +5,7 @@ Codes CMP206-CMP208 (see docs/campaign-files.md).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from runner.spec.checks._context import Context
@@ -35,19 +36,22 @@ def check_bursts(
     if record is None or pause is None or offset is None:
         return None
     pattern = BurstPattern(int(raw["count"]), record, pause, offset, ctx.at(path))
-    total = offset + pattern.count * record + (pattern.count - 1) * pause
+    try:
+        total: dt.timedelta | None = offset + pattern.count * record + (pattern.count - 1) * pause
+    except OverflowError:  # longer than datetime can count: longer than any window
+        total = None
     if window is not None:
         length = (
             window.end - window.start
             if isinstance(window, AbsoluteWindow)
             else occurrence_length(window)
         )
-        if total > length:
+        if total is None or total > length:
+            taken = format_duration(total) if total is not None else "more than 999999999 days"
             ctx.report(
                 path,
                 "CMP207",
-                f"bursts take {format_duration(total)} but the window is "
-                f"{format_duration(length)} long",
+                f"bursts take {taken} but the window is {format_duration(length)} long",
                 "lower count, record, pause or offset, or widen the window",
             )
     return pattern

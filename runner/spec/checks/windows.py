@@ -66,6 +66,19 @@ def _timezone(ctx: Context, name: str, path: Path) -> bool:
 
 
 def _timestamp(ctx: Context, text: str, path: Path, tz: str | None) -> dt.datetime | None:
+    try:
+        return _parse_timestamp(ctx, text, path, tz)
+    except OverflowError:  # e.g. 9999-12-31T23:00:00 in a zone behind UTC
+        ctx.report(
+            path,
+            "CMP201",
+            f"timestamp {text.strip()!r} is out of range",
+            "write a time between the years 1 and 9999 in UTC",
+        )
+        return None
+
+
+def _parse_timestamp(ctx: Context, text: str, path: Path, tz: str | None) -> dt.datetime | None:
     raw = text.strip()
     try:
         value = dt.datetime.fromisoformat(
@@ -178,7 +191,7 @@ def _recurring(ctx: Context, raw: dict[str, Any], path: Path) -> RecurringWindow
             "widen start/until or change days",
             "warning",
         )
-    if ctx.now is not None and until is not None and until < ctx.now.astimezone(zone(tz)).date():
+    if ctx.now is not None and until is not None and until < _local_date(ctx.now, tz):
         ctx.report(
             (*path, "until"),
             "CMP205",
@@ -187,6 +200,13 @@ def _recurring(ctx: Context, raw: dict[str, Any], path: Path) -> RecurringWindow
             "warning",
         )
     return RecurringWindow(frozenset(days), start_time, end_time, tz, start, until, ctx.at(path))
+
+
+def _local_date(now: dt.datetime, tz: str) -> dt.date:
+    try:
+        return now.astimezone(zone(tz)).date()
+    except OverflowError:  # `now` at the very edge of datetime's range
+        return now.date()
 
 
 def _offset(value: dt.timedelta | None) -> str:
