@@ -67,22 +67,22 @@ def build_campaign(
 
 
 def _check_sections(ctx: Context) -> Campaign | None:
-    """Run every section check whose input is sound, so one run reports every problem."""
+    """Run every section check on whatever the schema found sound, so one run reports every
+    problem; build the Campaign only when nothing is wrong."""
     value = ctx.doc.value
-    # `spec` itself usable (a mapping) even if something below it is broken.
-    spec_ok = not any(("spec",)[: len(b)] == b for b in ctx.broken)
-    spec: dict[str, Any] = value.get("spec") if spec_ok else {}
+    raw_spec = value.get("spec")
+    spec: dict[str, Any] = raw_spec if ctx.intact(("spec",)) and isinstance(raw_spec, dict) else {}
     cameras: tuple[Camera, ...] = ()
     window: Window | None = None
     bursts = recordings = None
-    if ctx.sound(("spec", "cameras"), ("spec", "profiles")) and "cameras" in spec:
+    if "cameras" in spec and ctx.intact(("spec", "cameras")):
         cameras = check_cameras(ctx, spec)
-    if ctx.sound(("spec", "window")) and "window" in spec:
+    if "window" in spec and ctx.intact(("spec", "window")):
         window = check_window(ctx, spec["window"])
     trigger = Trigger(spec.get("trigger", "scheduled")) if ctx.sound(("spec", "trigger")) else None
-    if trigger is not None and ctx.sound(("spec", "bursts"), ("spec", "window")):
+    if "bursts" in spec and ctx.intact(("spec", "bursts")):
         bursts = check_bursts(ctx, spec, trigger, window)
-    if ctx.sound(("spec", "recordings")):
+    if "recordings" in spec and ctx.intact(("spec", "recordings")):
         recordings = check_recordings(ctx, spec)
     if ctx.broken or ctx.errors or window is None or trigger is None:
         return None

@@ -16,9 +16,11 @@ from runner.spec.yamlsafe import Document, Path
 class Context:
     """Collects diagnostics for one document while its sections are checked and built.
 
-    `broken` holds paths the schema (or the YAML loader) already reported; a check reads a
-    value only when `sound` says nothing at, above or below it is broken, so a check never
-    trips over a value of the wrong type and never repeats a problem already reported.
+    `broken` holds paths the schema (or the YAML loader) already reported. Checks go down to
+    single fields: a check reads a value only when `sound` says nothing at, above or below it
+    is broken (and descends into a mapping or list that is `intact`), so it never trips over
+    a value of the wrong type, never repeats a reported problem, and a bad field never hides
+    the problems of its siblings.
     """
 
     def __init__(
@@ -50,6 +52,11 @@ class Context:
     def sound(self, *paths: Path) -> bool:
         """True when nothing at, above or below any of `paths` was reported broken."""
         return not any(b[: len(p)] == p or p[: len(b)] == b for b in self.broken for p in paths)
+
+    def intact(self, path: Path) -> bool:
+        """True when nothing at or above `path` is broken: the value there has its schema
+        type (a mapping is a mapping), though parts below it may be broken."""
+        return not any(path[: len(b)] == b for b in self.broken)
 
     def duration(self, value: Any, path: Path, *, positive: bool = False) -> dt.timedelta | None:
         """A duration value (CMP206 and None when it does not parse)."""

@@ -16,24 +16,26 @@ from runner.spec.yamlsafe import Path
 
 
 def check_bursts(
-    ctx: Context, spec: dict[str, Any], trigger: Trigger, window: Window | None
+    ctx: Context, spec: dict[str, Any], trigger: Trigger | None, window: Window | None
 ) -> BurstPattern | None:
-    """spec.bursts, built (None when absent or when it has errors)."""
-    raw = spec.get("bursts")
-    if raw is None:
-        return None
+    """spec.bursts, built (None when it has errors); `trigger`/`window` None when invalid."""
+    raw = spec["bursts"]
     path: Path = ("spec", "bursts")
-    if trigger is not Trigger.STANDBY:
+    if trigger is not None and trigger is not Trigger.STANDBY:
         ctx.report(
             path,
             "CMP208",
             f"bursts need trigger: standby (trigger is {trigger.value})",
             "set `trigger: standby`, or remove bursts",
         )
-    record = ctx.duration(raw["record"], (*path, "record"), positive=True)
-    pause = ctx.duration(raw["pause"], (*path, "pause"))
-    offset = ctx.duration(raw.get("offset", "0s"), (*path, "offset"))
-    if record is None or pause is None or offset is None:
+    record = pause = offset = None
+    if ctx.sound((*path, "record")):
+        record = ctx.duration(raw["record"], (*path, "record"), positive=True)
+    if ctx.sound((*path, "pause")):
+        pause = ctx.duration(raw["pause"], (*path, "pause"))
+    if ctx.sound((*path, "offset")):
+        offset = ctx.duration(raw.get("offset", "0s"), (*path, "offset"))
+    if record is None or pause is None or offset is None or not ctx.sound((*path, "count")):
         return None
     pattern = BurstPattern(int(raw["count"]), record, pause, offset, ctx.at(path))
     try:

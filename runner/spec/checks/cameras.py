@@ -51,25 +51,42 @@ def unquoted_serials(doc: Document) -> list[Diagnostic]:
 
 def check_cameras(ctx: Context, spec: dict[str, Any]) -> tuple[Camera, ...]:
     """spec.cameras (with spec.profiles): every camera and stream, built."""
-    profiles: dict[str, dict[str, Any]] = spec.get("profiles") or {}
+    raw_profiles = spec.get("profiles") or {}
+    profiles: dict[str, dict[str, Any]] | None = (
+        raw_profiles
+        if ctx.intact(("spec", "profiles")) and isinstance(raw_profiles, dict)
+        else None
+    )
     used: set[str] = set()
+    complete = profiles is not None  # every stream's profile name was read (for CMP311)
     cameras: list[Camera] = []
     seen: dict[tuple[str, str], int] = {}
     for i, cam in enumerate(spec["cameras"]):
         path: Path = ("spec", "cameras", i)
-        ident = (cam["model"], cam["serial"])
-        if ident in seen:
-            ctx.report(
-                (*path, "serial"),
-                "CMP309",
-                f"camera {cam['model']} {cam['serial']} is listed twice "
-                f"(also spec.cameras[{seen[ident]}])",
-                "list each camera once and give it all its streams",
+        if not ctx.intact(path):
+            complete = False
+            continue
+        if ctx.sound((*path, "model"), (*path, "serial")):
+            ident = (cam["model"], cam["serial"])
+            if ident in seen:
+                ctx.report(
+                    (*path, "serial"),
+                    "CMP309",
+                    f"camera {cam['model']} {cam['serial']} is listed twice "
+                    f"(also spec.cameras[{seen[ident]}])",
+                    "list each camera once and give it all its streams",
+                )
+            seen.setdefault(ident, i)
+        if not ctx.intact((*path, "streams")):
+            complete = False
+            continue
+        streams, named = _streams(ctx, cam, path, profiles, used)
+        complete = complete and named
+        if ctx.sound(path):
+            cameras.append(
+                Camera(cam["model"], cam["serial"], cam["device"], streams, ctx.at(path))
             )
-        seen.setdefault(ident, i)
-        streams = _streams(ctx, cam, path, profiles, used)
-        cameras.append(Camera(cam["model"], cam["serial"], cam["device"], streams, ctx.at(path)))
-    for name in profiles:
+    for name in profiles if complete and profiles is not None else ():
         if name not in used:
             ctx.report(
                 ("spec", "profiles", name),
@@ -85,16 +102,25 @@ def _streams(
     ctx: Context,
     cam: dict[str, Any],
     path: Path,
-    profiles: dict[str, dict[str, Any]],
+    profiles: dict[str, dict[str, Any]] | None,
     used: set[str],
-) -> tuple[Stream, ...]:
+) -> tuple[tuple[Stream, ...], bool]:
+    """The camera's streams, and whether every entry's profile name could be read."""
     # int() below: JSON Schema counts 1280.0 as an integer, the control plane's Int does not.
     resolved: list[tuple[Path, dict[str, Any], str | None]] = []
+    named = usable = True  # usable: every stream resolved, so cross-stream checks can run
     for j, entry in enumerate(cam["streams"]):
         spath: Path = (*path, "streams", j)
+        if not ctx.intact(spath):
+            named = usable = False
+            continue
         name = entry if isinstance(entry, str) else entry.get("profile")
         fields: dict[str, Any] = {}
         if name is not None:
+            npath = spath if isinstance(entry, str) else (*spath, "profile")
+            if not ctx.sound(npath) or profiles is None:
+                named = usable = False
+                continue
             if name not in profiles:
                 guess = suggest(name, profiles)
                 hint = (
@@ -102,22 +128,27 @@ def _streams(
                     if guess
                     else "define it under spec.profiles or write the stream inline"
                 )
-                ppath = spath if isinstance(entry, str) else (*spath, "profile")
-                ctx.report(ppath, "CMP301", f"unknown stream profile {name!r}", hint)
+                ctx.report(npath, "CMP301", f"unknown stream profile {name!r}", hint)
                 continue
             used.add(name)
+            if not ctx.sound(("spec", "profiles", name)):
+                usable = False
+                continue
             fields.update(profiles[name])
         if isinstance(entry, dict):
+            if not ctx.sound(spath):
+                usable = False
+                continue
             fields.update({k: v for k, v in entry.items() if k != "profile"})
         resolved.append((spath, {**_STREAM_DEFAULTS, **fields}, name))
 
-    caps = ctx.caps.get(cam["model"])
+    caps = ctx.caps.get(cam["model"]) if ctx.sound((*path, "model")) else None
     types = [f["type"] for _, f, _ in resolved]
     streams: list[Stream] = []
     by_type: dict[str, Path] = {}
     for spath, f, name in resolved:
         t = f["type"]
-        if t in by_type:
+        if usable and t in by_type:
             ctx.report(
                 spath,
                 "CMP306",
@@ -126,7 +157,7 @@ def _streams(
             )
         by_type.setdefault(t, spath)
         align = f.get("alignTo", t)
-        if align not in types:
+        if usable and align not in types:
             ctx.report(
                 spath,
                 "CMP302",
@@ -160,7 +191,7 @@ def _streams(
                 name,
             )
         )
-    if caps is not None and caps.shared_sensor:
+    if usable and caps is not None and caps.shared_sensor:
         shared = [
             (s.width, s.height, s.frame_rate) for s in streams if s.type in caps.shared_sensor
         ]
@@ -173,4 +204,4 @@ def _streams(
                 f"frame rate ({modes})",
                 "give all streams of this camera the same width, height and frameRate",
             )
-    return tuple(streams)
+    return tuple(streams), named

@@ -20,29 +20,32 @@ from runner.spec.schema import dotted
 from runner.spec.yamlsafe import Path
 
 
-def check_recordings(ctx: Context, spec: dict[str, Any]) -> RecordingPolicy | None:
-    """spec.recordings, built (None when absent)."""
-    raw = spec.get("recordings")
-    if raw is None:
-        return None
+def check_recordings(ctx: Context, spec: dict[str, Any]) -> RecordingPolicy:
+    """spec.recordings, built; every sound rule is checked."""
+    raw = spec["recordings"]
     path: Path = ("spec", "recordings")
-    select = raw.get("select") or {}
-    tags = select.get("tags") or []
-    tags_all, tags_any = (
-        (tags, []) if isinstance(tags, list) else (tags.get("all", []), tags.get("any", []))
-    )
-    selector = RecordingSelector(
-        devices=tuple(select["devices"]) if "devices" in select else None,
-        status=_strings(select["status"]) if "status" in select else None,
-        tags_all=tuple(tags_all),
-        tags_any=tuple(tags_any),
-        within_windows=select.get("withinWindows", True),
-    )
+    selector = RecordingSelector()
+    if ctx.sound((*path, "select")):
+        select = raw.get("select") or {}
+        tags = select.get("tags") or []
+        tags_all, tags_any = (
+            (tags, []) if isinstance(tags, list) else (tags.get("all", []), tags.get("any", []))
+        )
+        selector = RecordingSelector(
+            devices=tuple(select["devices"]) if "devices" in select else None,
+            status=_strings(select["status"]) if "status" in select else None,
+            tags_all=tuple(tags_all),
+            tags_any=tuple(tags_any),
+            within_windows=select.get("withinWindows", True),
+        )
     rules: list[RecordingRule] = []
     names: dict[str, int] = {}
     final_delete: str | None = None
-    for i, rule in enumerate(raw.get("rules") or []):
+    rule_list = (raw.get("rules") or []) if ctx.intact((*path, "rules")) else []
+    for i, rule in enumerate(rule_list):
         rpath: Path = (*path, "rules", i)
+        if not ctx.intact(rpath) or not ctx.sound((*rpath, "name")):
+            continue
         name = rule["name"]
         if name in names:
             ctx.report(
@@ -71,14 +74,22 @@ def check_recordings(ctx: Context, spec: dict[str, Any]) -> RecordingPolicy | No
 
 
 def _rule(ctx: Context, rule: dict[str, Any], path: Path) -> RecordingRule | None:
-    when = rule.get("when") or {}
     wpath: Path = (*path, "when")
+    when: dict[str, Any] = (rule.get("when") or {}) if ctx.intact(wpath) else {}
     errors = ctx.errors
+
+    def sound_key(key: str) -> bool:
+        return key in when and ctx.sound((*wpath, key))
+
     older = (
-        ctx.duration(when["older_than"], (*wpath, "older_than")) if "older_than" in when else None
+        ctx.duration(when["older_than"], (*wpath, "older_than"))
+        if sound_key("older_than")
+        else None
     )
     newer = (
-        ctx.duration(when["newer_than"], (*wpath, "newer_than")) if "newer_than" in when else None
+        ctx.duration(when["newer_than"], (*wpath, "newer_than"))
+        if sound_key("newer_than")
+        else None
     )
     if older is not None and newer is not None and older >= newer:
         ctx.report(
@@ -88,19 +99,26 @@ def _rule(ctx: Context, rule: dict[str, Any], path: Path) -> RecordingRule | Non
             "older_than means at least this old, newer_than at most this old",
             "warning",
         )
-    duration = _range(ctx, when.get("duration"), (*wpath, "duration"), seconds=True)
-    size = _range(ctx, when.get("size"), (*wpath, "size"), seconds=False)
-    tags = when.get("tags") or {}
-    actions = rule.get("tags") or {}
-    add, remove = tuple(actions.get("add", ())), tuple(actions.get("remove", ()))
-    both = sorted(set(add) & set(remove))
-    if both:
-        ctx.report(
-            (*path, "tags"),
-            "CMP405",
-            f"tags both added and removed: {', '.join(both)}",
-            "keep each tag in only one of add/remove",
-        )
+    duration = size = None
+    if sound_key("duration"):
+        duration = _range(ctx, when["duration"], (*wpath, "duration"), seconds=True)
+    if sound_key("size"):
+        size = _range(ctx, when["size"], (*wpath, "size"), seconds=False)
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    if ctx.sound((*path, "tags")):
+        actions = rule.get("tags") or {}
+        add, remove = tuple(actions.get("add", ())), tuple(actions.get("remove", ()))
+        both = sorted(set(add) & set(remove))
+        if both:
+            ctx.report(
+                (*path, "tags"),
+                "CMP405",
+                f"tags both added and removed: {', '.join(both)}",
+                "keep each tag in only one of add/remove",
+            )
+    if not ctx.sound((*path, "tags"), (*path, "status"), (*path, "delete")):
+        return None
     if not add and not remove and "status" not in rule and not rule.get("delete", False):
         ctx.report(
             path,
@@ -109,8 +127,9 @@ def _rule(ctx: Context, rule: dict[str, Any], path: Path) -> RecordingRule | Non
             "add tags: {add/remove}, status: or delete: true",
             "warning",
         )
-    if ctx.errors != errors:
+    if ctx.errors != errors or not ctx.sound(path):
         return None
+    tags = when.get("tags") or {}
     condition = RuleCondition(
         status=_strings(when.get("status", [])),
         tags_all=tuple(tags.get("all", ())),
@@ -133,11 +152,7 @@ def _rule(ctx: Context, rule: dict[str, Any], path: Path) -> RecordingRule | Non
     )
 
 
-def _range(
-    ctx: Context, raw: dict[str, Any] | None, path: Path, *, seconds: bool
-) -> RangeBound | None:
-    if raw is None:
-        return None
+def _range(ctx: Context, raw: dict[str, Any], path: Path, *, seconds: bool) -> RangeBound | None:
     bounds: dict[str, float | None] = {"min": None, "max": None}
     for key in ("min", "max"):
         if key not in raw:

@@ -18,19 +18,26 @@ _DAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 _DAY_SETS = {"weekdays": {1, 2, 3, 4, 5}, "weekends": {6, 7}, "daily": {1, 2, 3, 4, 5, 6, 7}}
 # A date with an offset but no time: Python parses it as naive midnight, dropping the offset.
 _DATE_WITH_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}\s*(Z|[+-]\d{2}(:?\d{2})?)", re.IGNORECASE)
+_UNKNOWN_ZONE = "\x00unknown"  # the window's time zone is invalid (already reported)
 
 
 def check_window(ctx: Context, raw: dict[str, Any]) -> Window | None:
-    """spec.window, built (None when it has errors)."""
+    """spec.window, built (None when it has errors); every sound field is checked."""
     path: Path = ("spec", "window")
     if "every" in raw:
         return _recurring(ctx, raw, path)
     tz = raw.get("timezone")
-    if tz is not None and not _timezone(ctx, tz, (*path, "timezone")):
-        return None
-    start = _timestamp(ctx, raw["start"], (*path, "start"), tz)
-    end = _timestamp(ctx, raw["end"], (*path, "end"), tz)
-    if start is None or end is None:
+    tz_ok = tz is None or (
+        ctx.sound((*path, "timezone")) and _timezone(ctx, tz, (*path, "timezone"))
+    )
+    # With a bad time zone, timestamps are still checked for their form.
+    zone_name = tz if tz_ok else _UNKNOWN_ZONE
+    start = end = None
+    if ctx.sound((*path, "start")):
+        start = _timestamp(ctx, raw["start"], (*path, "start"), zone_name)
+    if ctx.sound((*path, "end")):
+        end = _timestamp(ctx, raw["end"], (*path, "end"), zone_name)
+    if start is None or end is None or not tz_ok:
         return None
     if end <= start:
         ctx.report(
@@ -101,6 +108,8 @@ def _parse_timestamp(ctx: Context, text: str, path: Path, tz: str | None) -> dt.
             f"write e.g. {raw[:10]}T00:00:00{raw[10:].strip()}",
         )
         return None
+    if tz == _UNKNOWN_ZONE:
+        return None  # the time zone is reported; nothing to resolve the time in
     if value.tzinfo is not None:
         if tz is not None:
             expected = value.astimezone(zone(tz)).utcoffset()
@@ -153,24 +162,35 @@ def _date(ctx: Context, text: str, path: Path) -> dt.date | None:
 
 
 def _recurring(ctx: Context, raw: dict[str, Any], path: Path) -> RecurringWindow | None:
-    every = raw["every"]
-    days_raw = every["days"]
-    days = set(_DAY_SETS[days_raw]) if isinstance(days_raw, str) else {_DAYS[d] for d in days_raw}
-    tz = raw["timezone"]
-    ok = _timezone(ctx, tz, (*path, "timezone"))
-    start_time = dt.time.fromisoformat(every["from"])
-    end_time = dt.time(0) if every["to"] == "24:00" else dt.time.fromisoformat(every["to"])
-    if start_time == end_time and every["to"] != "24:00":
+    epath: Path = (*path, "every")
+    every: dict[str, Any] = raw["every"] if ctx.intact(epath) else {}
+    days: set[int] | None = None
+    if "days" in every and ctx.sound((*epath, "days")):
+        days_raw = every["days"]
+        days = (
+            set(_DAY_SETS[days_raw]) if isinstance(days_raw, str) else {_DAYS[d] for d in days_raw}
+        )
+    tz: str = raw.get("timezone", "")
+    ok = ctx.sound((*path, "timezone")) and _timezone(ctx, tz, (*path, "timezone"))
+    start_time = end_time = None
+    if "from" in every and ctx.sound((*epath, "from")):
+        start_time = dt.time.fromisoformat(every["from"])
+    if "to" in every and ctx.sound((*epath, "to")):
+        end_time = dt.time(0) if every["to"] == "24:00" else dt.time.fromisoformat(every["to"])
+    if start_time is not None and start_time == end_time and every["to"] != "24:00":
         ctx.report(
-            (*path, "every", "to"),
+            (*epath, "to"),
             "CMP214",
             f"from and to are both {every['from']}: zero or 24 hours?",
             'for whole days write from: "00:00", to: "24:00"',
         )
         ok = False
-    start = _date(ctx, raw["start"], (*path, "start"))
-    until = _date(ctx, raw["until"], (*path, "until")) if raw.get("until") is not None else None
-    if start is None or (raw.get("until") is not None and until is None) or not ok:
+    start = _date(ctx, raw["start"], (*path, "start")) if ctx.sound((*path, "start")) else None
+    until = None
+    if raw.get("until") is not None:
+        until = _date(ctx, raw["until"], (*path, "until")) if ctx.sound((*path, "until")) else None
+        ok = ok and until is not None
+    if start is None or days is None or start_time is None or end_time is None or not ok:
         return None
     if until is not None and until < start:
         ctx.report(
