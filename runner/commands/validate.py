@@ -47,14 +47,16 @@ _COLORS = {"error": "red", "warning": "yellow"}
 def validate(
     paths: tuple[str, ...], output: str, quiet: bool, now_text: str | None, probe: bool
 ) -> None:
-    """Check campaign files (and directories of *.yaml/*.yml) for every problem in one run.
+    """Check campaign files (and directories of *.yaml/*.yml; - reads standard input) for
+    every problem in one run.
 
-    Exit code 0 when valid (warnings allowed), 1 when any error is found, 2 on usage errors.
+    Exit code 0 when valid (warnings allowed), 1 when any error is found (also when the paths
+    hold no campaign at all), 2 on usage errors.
     """
     from runner.spec import load_campaigns
 
     now = parse_now(now_text)
-    result = load_campaigns(list(paths), now=now)
+    result = load_campaigns(list(paths), now=now, require_campaigns=True)
     diagnostics = list(result.diagnostics)
     if probe and result.campaigns:
         diagnostics.extend(_probe(result.campaigns))
@@ -113,14 +115,15 @@ def _summary(files: int, documents: int, errors: int, warnings: int) -> str:
 
 
 def _where(d: Diagnostic) -> str:
-    return str(d.location) if d.location else "(campaigns)"
+    # A diagnostic about the inputs as a whole (CMP120) has no position to show.
+    return f"{d.location}: " if d.location else ""
 
 
 def _render_text(diagnostics: Sequence[Diagnostic], *, color: bool, hints: bool) -> list[str]:
     lines = []
     for d in diagnostics:
         label = click.style(d.severity, fg=_COLORS[d.severity], bold=True) if color else d.severity
-        lines.append(f"{_where(d)}: {label} {d.code}: {d.message}")
+        lines.append(f"{_where(d)}{label} {d.code}: {d.message}")
         if hints and d.hint:
             lines.append(f"    hint: {d.hint}")
     return lines

@@ -12,6 +12,12 @@ from runner.resources import schema_file
 
 CAPABILITIES_PATH = schema_file("capabilities.yaml")
 
+# The control plane's enums as campaign files may use them: the one definition in the product
+# (schemas/campaign.schema.json and schemas/capabilities.yaml agree with it; a test checks).
+CAMERA_MODELS = ("REALSENSE_D435", "REALSENSE", "V4L2CAMERA")  # camera_model_enum
+STREAM_TYPES = ("color", "depth", "infra")  # stream_type_enum
+STREAM_ENCODERS = ("HEVC", "Classic", "H264", "RAW")  # stream_encoder_enum
+
 
 @dataclass(frozen=True)
 class ModelCapabilities:

@@ -21,7 +21,13 @@ _SIZE_UNITS = {
     "gib": 1024**3,
     "tib": 1024**4,
 }
+MAX_SIZE_BYTES = 2**63 - 1
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]*)")
+
+# The longest `--horizon` (how far ahead recurring windows expand into sessions). A year
+# ahead is plenty for a reconciler that runs at least daily, and it keeps `--now` plus the
+# horizon far from datetime's year 9999.
+MAX_HORIZON = dt.timedelta(days=366)
 
 
 def parse_duration(text: str | int | float) -> dt.timedelta:
@@ -31,6 +37,13 @@ def parse_duration(text: str | int | float) -> dt.timedelta:
     """
     if isinstance(text, bool):
         raise ValueError("a duration must be a string like 10s, 5m, 1h30m or PT10S, not a boolean")
+    try:
+        return _parse_duration(text)
+    except OverflowError:
+        raise ValueError(f"duration {_show(text)} is too long (at most 999999999 days)") from None
+
+
+def _parse_duration(text: str | int | float) -> dt.timedelta:
     if isinstance(text, (int, float)):
         if text < 0:
             raise ValueError(f"duration {text!r} is negative")
@@ -78,11 +91,37 @@ def parse_size(text: str | int | float) -> int:
     if isinstance(text, (int, float)):
         if text < 0:
             raise ValueError(f"size {text!r} is negative")
-        return int(text)
+        return _bounded_size(text, text)
     match = _SIZE.fullmatch(text.strip().lower())
     if not match or (match.group(2) not in _SIZE_UNITS and match.group(2) != ""):
         raise ValueError(f"invalid size {text!r}; write bytes or a unit such as 500MB, 2GiB")
-    return int(float(match.group(1)) * _SIZE_UNITS.get(match.group(2) or "b", 1))
+    return _bounded_size(float(match.group(1)) * _SIZE_UNITS.get(match.group(2) or "b", 1), text)
+
+
+def _bounded_size(value: float, text: object) -> int:
+    # float("9" * 400) is inf; the fleet API counts bytes in a signed 64-bit integer.
+    if not value <= MAX_SIZE_BYTES:
+        raise ValueError(f"size {_show(text)} is too large (at most {MAX_SIZE_BYTES} bytes)")
+    return int(value)
+
+
+def parse_horizon(text: str) -> dt.timedelta:
+    """`--horizon`: a duration greater than zero and at most MAX_HORIZON (366 days).
+
+    Raises ValueError with a one-line message (without the option name) saying what to write.
+    """
+    try:
+        value = _parse_duration(text)
+    except OverflowError:
+        value = dt.timedelta.max  # longer than any horizon: reported as such below
+    if value <= dt.timedelta(0):
+        raise ValueError(f"{_show(text)} must be greater than zero, e.g. 14d")
+    if value > MAX_HORIZON:
+        raise ValueError(
+            f"{_show(text)} is longer than the maximum of {format_duration(MAX_HORIZON)}; "
+            "plan again later to expand further windows"
+        )
+    return value
 
 
 def format_duration(value: dt.timedelta) -> str:
@@ -96,3 +135,8 @@ def format_duration(value: dt.timedelta) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return "".join(parts)
+
+
+def _show(value: object) -> str:
+    text = repr(value.strip() if isinstance(value, str) else value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -1,22 +1,22 @@
-"""`load_campaigns`: files and directories -> validated Campaign models plus diagnostics."""
+"""`load_campaigns`: files, directories and stdin -> validated Campaign models plus diagnostics."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, BinaryIO
 
-from runner.errors import UsageError
+from runner.spec.build import build_campaign
 from runner.spec.capabilities import Capabilities, default_capabilities
 from runner.spec.diagnostics import Diagnostic
 from runner.spec.model import Campaign, Location
-from runner.spec.schema import schema_diagnostics
-from runner.spec.yamlsafe import MAX_FILE_BYTES, Document, Path, load_documents
+from runner.spec.yamlsafe import MAX_FILE_BYTES, Document, load_documents
 
-_NUMERIC_SERIAL = re.compile(r"[-+]?[0-9][0-9_.:eE+-]*|0[xXoObB][0-9a-fA-F_]+")
+STDIN = "-"  # the path that means standard input
+STDIN_NAME = "<stdin>"  # its name in positions: <stdin>:line:col
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,14 @@ class LoadResult:
 
 
 def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
-    """Files as given, directories as their *.yaml/*.yml files (recursive, sorted).
+    """Files as given, directories as their *.yaml/*.yml files (recursive, sorted), `-` as is.
 
-    Raises UsageError for a path that does not exist.
+    A path that does not exist is kept: reading it reports CMP109 (never an exception).
     """
     files: list[str] = []
     for raw in paths:
         path = os.fspath(raw)
-        if os.path.isdir(path):
+        if path != STDIN and os.path.isdir(path):
             found: list[str] = []
             for root, dirs, names in os.walk(path):
                 dirs[:] = [d for d in dirs if not d.startswith(".")]  # skip .git, .campaign
@@ -62,10 +62,8 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
                     if n.endswith((".yaml", ".yml")) and not n.startswith(".")
                 )
             files.extend(sorted(found))
-        elif os.path.exists(path):
-            files.append(path)
         else:
-            raise UsageError(f"{path}: no such file or directory")
+            files.append(path)
     return list(dict.fromkeys(files))  # a file named twice is read once
 
 
@@ -74,16 +72,26 @@ def load_campaigns(
     *,
     now: dt.datetime | None = None,
     capabilities: Capabilities | None = None,
+    require_campaigns: bool = False,
+    stdin: BinaryIO | None = None,
 ) -> LoadResult:
-    """Load, validate and build every campaign in `paths` (files or directories).
+    """Load, validate and build every campaign in `paths` (files, directories, `-` for stdin).
 
-    Never raises for bad input: problems are diagnostics. `now` (aware) enables the
-    "window in the past" warning. Raises UsageError only for a path that does not exist.
+    Never raises for bad input: problems are diagnostics, positions `file:line:col` (standard
+    input reads as `<stdin>`; `stdin` replaces sys.stdin's bytes). `now` (aware) enables the
+    "window in the past" warnings. `require_campaigns`: inputs holding no campaign document
+    at all (an empty file alone, a directory without YAML, a mistyped path) are an error,
+    CMP120 "no campaigns found in ...".
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    files = expand_paths(paths)
-    return _load(((f, _read(f)) for f in files), now, capabilities)
+    inputs = [os.fspath(p) for p in paths]
+    sources = (
+        (STDIN_NAME, _read_stdin(stdin)) if f == STDIN else (f, _read(f))
+        for f in expand_paths(inputs)
+    )
+    result = _load(sources, now, capabilities)
+    return _require_campaigns(result, inputs) if require_campaigns else result
 
 
 def load_sources(
@@ -91,13 +99,42 @@ def load_sources(
     *,
     now: dt.datetime | None = None,
     capabilities: Capabilities | None = None,
+    require_campaigns: bool = False,
 ) -> LoadResult:
     """Like `load_campaigns`, for in-memory files: {file name: content}, in the given order."""
     items = (
         (name, text.encode("utf-8") if isinstance(text, str) else text)
         for name, text in sources.items()
     )
-    return _load(items, now, capabilities)
+    result = _load(items, now, capabilities)
+    return _require_campaigns(result, list(sources)) if require_campaigns else result
+
+
+def _no_campaigns_found(result: LoadResult, inputs: Sequence[str]) -> Diagnostic | None:
+    """CMP120 when `inputs` held no campaign document and nothing else explains why.
+
+    A file that failed to parse explains itself; an empty file among others stays a warning.
+    """
+    if result.documents or any(
+        d.severity == "error" and d.code != "CMP109" for d in result.diagnostics
+    ):
+        return None
+    where = ", ".join(STDIN_NAME if i == STDIN else i for i in inputs) or "no paths"
+    return Diagnostic(
+        None,
+        "error",
+        "CMP120",
+        f"no campaigns found in {where}",
+        "give files or directories with `kind: Campaign` YAML documents (*.yaml, *.yml), "
+        "or - for standard input",
+    )
+
+
+def _require_campaigns(result: LoadResult, inputs: Sequence[str]) -> LoadResult:
+    missing = _no_campaigns_found(result, inputs)
+    if missing is None:
+        return result
+    return replace(result, diagnostics=(*result.diagnostics, missing))
 
 
 def _read(filename: str) -> bytes | Diagnostic:
@@ -111,6 +148,22 @@ def _read(filename: str) -> bytes | Diagnostic:
             "CMP109",
             f"cannot read file: {exc.strerror or exc}",
             "check the path and its permissions",
+        )
+
+
+def _read_stdin(stream: BinaryIO | None) -> bytes | Diagnostic:
+    source = stream if stream is not None else getattr(sys.stdin, "buffer", None)
+    try:
+        if source is None:
+            raise OSError("standard input is closed")
+        return source.read(_max_read())
+    except (OSError, ValueError) as exc:  # ValueError: read from a closed file
+        return Diagnostic(
+            Location(STDIN_NAME, 1, 1),
+            "error",
+            "CMP109",
+            f"cannot read standard input: {getattr(exc, 'strerror', None) or exc}",
+            "pipe the campaign documents in, e.g. `cat *.yaml | campaign validate -`",
         )
 
 
@@ -144,7 +197,7 @@ def _load(
             )
         documents += len(docs)
         for doc in docs:
-            campaign, doc_diags = load_document(doc, caps, now)
+            campaign, doc_diags = build_campaign(doc, caps, now)
             diags.extend(doc_diags)
             name = _name(doc)
             if name is not None:
@@ -183,92 +236,3 @@ def _name(doc: Document) -> str | None:
         name = value["metadata"].get("name")
         return name if isinstance(name, str) else None
     return None
-
-
-def load_document(
-    doc: Document, capabilities: Capabilities, now: dt.datetime | None
-) -> tuple[Campaign | None, list[Diagnostic]]:
-    """Check one YAML document (secrets, YAML surprises, schema, semantics) and build it."""
-    from runner.spec.build import build_campaign
-
-    if not isinstance(doc.value, dict):
-        return None, [
-            Diagnostic(
-                doc.start,
-                "error",
-                "CMP116",
-                "a campaign document must be a mapping (apiVersion, kind, ...)",
-                "start the document with `apiVersion: campaign/v1`",
-            )
-        ]
-    diags: list[Diagnostic] = []
-    secret_keys = _secret_keys(doc, diags)
-    _serials(doc, diags)
-    broken: set[Path] = set()
-    diags.extend(schema_diagnostics(doc, secret_keys, broken))
-    broken |= doc.reported - secret_keys  # a secret key does not make its section unusable
-    try:
-        campaign, semantic = build_campaign(doc, capabilities, now, broken)
-    except Exception as exc:  # a bug in a check must not hide the other diagnostics
-        where = doc.start
-        return None, [
-            *diags,
-            Diagnostic(
-                where,
-                "error",
-                "CMP199",
-                f"internal error while checking: {exc!r}",
-                "please report this with the file",
-            ),
-        ]
-    if any(d.severity == "error" for d in diags):
-        campaign = None
-    return campaign, diags + semantic
-
-
-def _secret_keys(doc: Document, diags: list[Diagnostic]) -> set[Path]:
-    found: set[Path] = set()
-    for path in doc.secret_keys:
-        if any(path[:n] in found for n in range(1, len(path))):
-            continue  # inside a key already reported
-        key = path[-1]
-        # Never echo the value: it may be a real credential.
-        diags.append(
-            Diagnostic(
-                doc.key_where(path),
-                "error",
-                "CMP501",
-                f"key {key!r} looks like a secret; campaign files must not contain credentials",
-                "remove it; pass secrets through the environment "
-                "(HASURA_GRAPHQL_ADMIN_SECRET, AVALA_API_KEY)",
-            )
-        )
-        found.add(path)
-        doc.reported.add(path)
-    return found
-
-
-def _serials(doc: Document, diags: list[Diagnostic]) -> None:
-    spec = doc.value.get("spec")
-    cameras = spec.get("cameras") if isinstance(spec, dict) else None
-    if not isinstance(cameras, list):
-        return
-    for i in range(len(cameras)):
-        path: Path = ("spec", "cameras", i, "serial")
-        plain = doc.plain.get(path)
-        if plain is None or path in doc.reported:
-            continue
-        tag, text = plain
-        if not tag.endswith(":str") or _NUMERIC_SERIAL.fullmatch(text):
-            diags.append(
-                Diagnostic(
-                    doc.where(path),
-                    "error",
-                    "CMP308",
-                    f"serial {text} is unquoted; YAML may read it as a number "
-                    "(dropping leading zeros or changing its base)",
-                    f'quote it: serial: "{text}"',
-                )
-            )
-            # Carry on with the text as written so the other checks still run.
-            cameras[i]["serial"] = text

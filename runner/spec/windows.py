@@ -80,8 +80,13 @@ def all_occurrences(window: Window, limit: int = 10_000) -> list[Occurrence]:
     if window.until is None:
         raise ValueError("a recurring window without `until` has no last occurrence")
     first = resolve_local(window.start, dt.time(0), window.timezone)
-    last = resolve_local(window.until + dt.timedelta(days=2), dt.time(0), window.timezone)
-    return _recurring(window, first, last)[:limit]
+    # Two days past `until` covers its overnight occurrence; `until: 9999-12-31` ends at the
+    # last instant datetime has.
+    try:
+        last = resolve_local(window.until + dt.timedelta(days=2), dt.time(0), window.timezone)
+    except OverflowError:
+        last = dt.datetime.max.replace(tzinfo=_UTC)
+    return _recurring(window, first, last, limit)
 
 
 def occurrence_length(window: RecurringWindow) -> dt.timedelta:
@@ -93,22 +98,38 @@ def occurrence_length(window: RecurringWindow) -> dt.timedelta:
     return finish - begin
 
 
-def _recurring(window: RecurringWindow, start: dt.datetime, end: dt.datetime) -> list[Occurrence]:
+def _recurring(
+    window: RecurringWindow, start: dt.datetime, end: dt.datetime, limit: int | None = None
+) -> list[Occurrence]:
     info = zone(window.timezone)
     # An overnight occurrence that began the day before `start` can still overlap it.
-    first_day = max(window.start, start.astimezone(info).date() - dt.timedelta(days=1))
-    last_day = end.astimezone(info).date()
+    first_day = max(window.start, _local_day(start, info, dt.date.min + dt.timedelta(days=1)))
+    first_day = max(window.start, first_day - dt.timedelta(days=1))
+    last_day = _local_day(end, info, dt.date.max)
     if window.until is not None:
         last_day = min(last_day, window.until)
     overnight = window.end_time <= window.start_time
     found: list[Occurrence] = []
     day = first_day
-    while day <= last_day:
+    while day <= last_day and (limit is None or len(found) < limit):
         if day.isoweekday() in window.days:
-            occ_start = resolve_local(day, window.start_time, window.timezone)
-            end_day = day + dt.timedelta(days=1) if overnight else day
-            occ_end = resolve_local(end_day, window.end_time, window.timezone)
+            try:
+                occ_start = resolve_local(day, window.start_time, window.timezone)
+                end_day = day + dt.timedelta(days=1) if overnight else day
+                occ_end = resolve_local(end_day, window.end_time, window.timezone)
+            except OverflowError:  # the last days of year 9999: past datetime's range
+                break
             if occ_start < end and occ_end > start and occ_end > occ_start:
                 found.append(Occurrence(day.isoformat(), occ_start, occ_end))
+        if day == dt.date.max:
+            break
         day += dt.timedelta(days=1)
     return found
+
+
+def _local_day(value: dt.datetime, info: ZoneInfo, edge: dt.date) -> dt.date:
+    """`value`'s date in `info`; `edge` when that lies past datetime's range (years 1/9999)."""
+    try:
+        return value.astimezone(info).date()
+    except OverflowError:
+        return edge

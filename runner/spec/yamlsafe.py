@@ -24,6 +24,7 @@ import yaml
 
 from runner.spec.diagnostics import Diagnostic
 from runner.spec.model import Location
+from runner.spec.secrets import is_secret_key
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DOCUMENTS = 200
@@ -59,26 +60,6 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
         pass
 
 
-# Normalised key fragments that mean a credential; campaign files must never carry one.
-_SECRET_WORDS = (
-    "password",
-    "passwd",
-    "secret",
-    "token",
-    "apikey",
-    "credential",
-    "privatekey",
-    "accesskey",
-)
-
-
-@lru_cache(maxsize=4096)
-def looks_secret(key: str) -> bool:
-    """True for keys like admin_secret, api-key, password, authToken."""
-    normal = "".join(ch for ch in key.lower() if "a" <= ch <= "z")
-    return any(word in normal for word in _SECRET_WORDS)
-
-
 _T = "tag:yaml.org,2002:"
 _BOOL_WORDS = {"true": True, "false": False}
 _DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
@@ -97,7 +78,7 @@ class Document:
     plain: dict[Path, tuple[str, str]] = field(default_factory=dict)
     # Paths the loader already reported (later checks stay quiet about them).
     reported: set[Path] = field(default_factory=set)
-    # Paths of keys that look like credentials (see `looks_secret`).
+    # Paths of keys that look like credentials (see `runner.spec.secrets.is_secret_key`).
     secret_keys: list[Path] = field(default_factory=list)
 
     def where(self, path: Path) -> Location:
@@ -342,7 +323,7 @@ class _Builder:
             seen[key] = key_node
             child = (*path, key)
             self.keys[child] = _loc(self.filename, key_node.start_mark)
-            if looks_secret(key):
+            if is_secret_key(key):
                 self.secret_keys.append(child)
             result[key] = self.build(value_node, child, depth + 1)
             self.path = path

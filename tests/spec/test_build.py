@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.errors import UsageError
 from runner.spec import load_campaigns, load_sources
-from runner.spec.model import AbsoluteWindow, RecurringWindow, Trigger
+from runner.spec.model import AbsoluteWindow, Location, RecurringWindow, Trigger
 
 NOW = dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc)
 
@@ -164,9 +163,16 @@ def test_directories_are_read_recursively_in_sorted_order(tmp_path: Path) -> Non
     assert [c.name for c in result.campaigns] == ["one", "two"]
 
 
-def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="no such file"):
-        load_campaigns([tmp_path / "nope.yaml"])
+def test_missing_path_is_a_diagnostic_not_an_exception(tmp_path: Path) -> None:
+    # Before (issue 14): UsageError (exit 2, no JSON document for tools).
+    result = load_campaigns([tmp_path / "nope.yaml"])
+    [d] = result.diagnostics
+    assert (d.code, d.severity, d.location) == (
+        "CMP109",
+        "error",
+        Location(str(tmp_path / "nope.yaml"), 1, 1),
+    )
+    assert "No such file" in d.message
 
 
 def test_past_window_warning_needs_now() -> None:

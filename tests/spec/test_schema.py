@@ -56,3 +56,21 @@ def test_every_property_has_a_description_or_reference() -> None:
         p.rsplit("/", 1)[-1] in {"all", "any", "none", "min", "max", "add", "remove"}
         for p in missing
     ), missing
+
+
+def test_enums_have_one_definition_that_schema_and_capability_table_follow() -> None:
+    from runner.spec.capabilities import (
+        CAMERA_MODELS,
+        STREAM_ENCODERS,
+        STREAM_TYPES,
+        default_capabilities,
+    )
+
+    defs = SCHEMA["$defs"]
+    assert tuple(defs["camera"]["properties"]["model"]["enum"]) == CAMERA_MODELS
+    assert tuple(defs["stream_type"]["enum"]) == STREAM_TYPES
+    assert tuple(defs["stream_alignTo"]["enum"]) == STREAM_TYPES
+    assert tuple(defs["stream_encoder"]["enum"]) == STREAM_ENCODERS
+    table = default_capabilities()
+    assert tuple(table) == CAMERA_MODELS
+    assert all(set(caps.streams) <= set(STREAM_TYPES) for caps in table.values())

@@ -147,8 +147,6 @@ def test_every_corpus_file_fails_in_one_run(
 
 
 def test_usage_errors_exit_two(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, _, err = run(capsys, "validate", str(tmp_path / "missing.yaml"))
-    assert code == 2 and "no such file or directory" in err
     code, _, err = run(capsys, "validate")
     assert code == 2
     code, _, err = run(capsys, "validate", str(tmp_path), "--now", "yesterday")
@@ -160,23 +158,24 @@ def test_usage_errors_exit_two(capsys: pytest.CaptureFixture[str], tmp_path: Pat
 
 
 def test_now_without_offset_suggests_a_value_that_parses(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], files: dict[str, Path]
 ) -> None:
     # A date alone (even with Z) parses as naive midnight; the suggestion must itself be valid.
     for given in ("2026-01-01", "2026-01-01Z", "2026-01-01T08:00"):
-        code, _, err = run(capsys, "validate", str(tmp_path), "--now", given)
+        code, _, err = run(capsys, "validate", str(files["good"]), "--now", given)
         assert code == 2 and "offset" in err
         suggested = err.rsplit("e.g. ", 1)[1].split()[0]
         assert "ZZ" not in suggested
-        code, _, err = run(capsys, "validate", str(tmp_path), "--now", suggested)
+        code, _, err = run(capsys, "validate", str(files["good"]), "--now", suggested)
         assert code == 0, err
 
 
-def test_empty_directory_is_valid_but_says_so(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_empty_directory_is_an_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # Before (issue 14): exit 0, "0 files, 0 campaigns: 0 errors, 0 warnings".
     code, out, _ = run(capsys, "validate", str(tmp_path))
-    assert code == 0 and out.strip() == "0 files, 0 campaigns: 0 errors, 0 warnings"
+    assert code == 1
+    assert out.splitlines()[0] == f"error CMP120: no campaigns found in {tmp_path}"
+    assert out.splitlines()[-1] == "0 files, 0 campaigns: 1 error, 0 warnings"
 
 
 def test_probe_unavailable_is_one_clear_line(
