@@ -47,19 +47,18 @@ def find_conflicts(bookings: Iterable[Booking]) -> tuple[Conflict, ...]:
     Back-to-back sessions (one ends when the next starts) do not conflict. Sorted by the
     overlap's start, then camera.
     """
-    by_camera: dict[tuple[str, str], list[Booking]] = {}
+    by_camera: dict[tuple[str, str], dict[str, Booking]] = {}
     for booking in bookings:
-        if booking.end > booking.start:
-            by_camera.setdefault((booking.model, booking.serial), []).append(booking)
+        if booking.end > booking.start:  # a session booked twice counts once
+            by_camera.setdefault((booking.model, booking.serial), {}).setdefault(
+                booking.session.id, booking)
     found: list[Conflict] = []
-    for (model, serial), items in by_camera.items():
-        items.sort(key=lambda b: (b.start, b.end, b.session.name))
+    for (model, serial), unique in by_camera.items():
+        items = sorted(unique.values(), key=lambda b: (b.start, b.end, b.session.name))
         for i, first in enumerate(items):
             for second in items[i + 1:]:
                 if second.start >= first.end:
                     break  # sorted by start: nothing later overlaps `first`
-                if second.session.id == first.session.id:
-                    continue
                 found.append(Conflict(model, serial, first.session, second.session,
                                       second.start, min(first.end, second.end)))
     found.sort(key=lambda c: (c.start, c.model, c.serial, c.first.name, c.second.name))

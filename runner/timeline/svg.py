@@ -7,6 +7,7 @@ bar where its times are: x = plot left + (t - start) / (end - start) * plot widt
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
@@ -54,6 +55,10 @@ class Geometry:
         """The x of `moment`, clipped to the plot."""
         f = min(1.0, max(0.0, fraction(timeline.start, timeline.end, moment)))
         return round(self.plot_left + f * (self.plot_right - self.plot_left), 2)
+
+    def line_x(self, timeline: Timeline, moment: dt.datetime) -> float:
+        """The x of a 1 px vertical line at `moment`: a pixel's centre, so it stays crisp."""
+        return math.floor(self.x(timeline, moment)) + 0.5
 
 
 def render_svg(timeline: Timeline, geometry: Geometry | None = None) -> str:
@@ -123,7 +128,7 @@ class _Svg:
         g, tl = self.g, self.tl
         slots = int((g.plot_right - g.plot_left) // 70)
         for mark in marks(tl.start, tl.end, tl.zone, slots):
-            x = g.x(tl, mark.at)
+            x = g.line_x(tl, mark.at)
             colour = GRID_MAJOR if mark.major else GRID
             self.out.append(f'<line class="grid" x1="{x}" y1="{top}" x2="{x}" '
                             f'y2="{top + plot_height}" stroke="{colour}" stroke-width="1"/>')
@@ -142,7 +147,7 @@ class _Svg:
         for bar in row.bars:
             self._bar(bar, y + g.bar_top, g.bar_height, DECLARED.get(bar.state, "#616161"))
         for tick in row.ticks:
-            x = self.g.x(self.tl, tick.start)
+            x = self.g.line_x(self.tl, tick.start)
             bottom = y + g.bar_top + g.bar_height + 1
             self.out.append(
                 f'<line class="tick" x1="{x}" y1="{y + 1}" x2="{x}" y2="{bottom}" '
@@ -178,7 +183,7 @@ class _Svg:
         tl, g = self.tl, self.g
         if not tl.start <= tl.now < tl.end:
             return
-        x = g.x(tl, tl.now)
+        x = round(g.x(tl, tl.now))  # 2 px wide: centred on a pixel edge stays crisp
         self.out.append(f'<line class="now" x1="{x}" y1="{top - 4}" x2="{x}" '
                         f'y2="{top + plot_height}" stroke="{NOW}" stroke-width="2"/>')
         self._text(x + 3, top + 11, "now", fill="#8a6100", size=11, weight="bold")
