@@ -15,6 +15,7 @@ from runner.timeline.model import Bar, Row, Timeline
 
 LABEL_MIN, LABEL_MAX, CHART_MIN = 24, 44, 20
 RESET = "\x1b[0m"
+TO_ASCII = str.maketrans({"→": "->", "–": "-", "…": "..."})  # punctuation outside the chart
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,7 @@ def render_text(timeline: Timeline, *, width: int = 100, color: bool = False,
     chart = _Chart(timeline, cells, glyphs, color)
     tz = timeline.zone
     lines = [f"Timeline {wall(timeline.start, tz)} → {wall(timeline.end, tz)} "
-             f"(times in {tz}); now {wall(timeline.now, tz)}"
-             .replace("→", "→" if unicode else "->")]
+             f"(times in {tz}); now {wall(timeline.now, tz)}"]
     if timeline.note:
         lines.append(f"note: {timeline.note}")
     lines.append("")
@@ -82,7 +82,8 @@ def render_text(timeline: Timeline, *, width: int = 100, color: bool = False,
     if timeline.live:
         lines.extend(_live_lines(timeline))
     lines.append(_legend(glyphs, timeline.live, chart))
-    return "\n".join(line.rstrip() for line in lines).rstrip("\n") + "\n"
+    text = "\n".join(line.rstrip() for line in lines).rstrip("\n") + "\n"
+    return text if unicode else text.translate(TO_ASCII)
 
 
 class _Chart:
@@ -157,7 +158,7 @@ def _fit(text: str, width: int) -> str:
 
 def _conflict_lines(timeline: Timeline) -> list[str]:
     if not timeline.conflicts:
-        return ["No camera conflicts in this range."]
+        return ["No camera conflicts in this range.", ""]
     lines = [f"Camera conflicts in this range ({len(timeline.conflicts)}):"]
     for c in timeline.conflicts:
         lines.append(f"  {c.model} {c.serial}: {c.first.name} ({c.first.location}) and "
