@@ -252,7 +252,8 @@ def registered(desired: Desired) -> dict[tuple[str, str], ActualCamera]:
 
 
 def test_plan_markdown_embeds_a_gantt_of_the_sessions_it_changes() -> None:
-    campaigns = by_name(examples(), "vehicle-survey-dec", "vehicle-fleet-daily", "lab-grasping-bursts")
+    campaigns = by_name(examples(), "vehicle-survey-dec", "vehicle-fleet-daily",
+                        "lab-grasping-bursts")
     morning = dt.datetime(2026, 12, 1, 4, tzinfo=dt.timezone.utc)
     desired = compile_campaigns(campaigns, morning, dt.timedelta(hours=24))
     plan = plan_changes(desired, Actual((), registered(desired)), morning, PlanOptions())
