@@ -19,6 +19,7 @@ from runner.commands._now import parse_now
 from runner.errors import UsageError
 from runner.spec.model import Campaign
 from runner.timeline import LiveSession, build_timeline, default_range, display_zone
+from runner.timeline.build import local_midnight
 
 FORMATS = ("text", "svg", "html", "mermaid")
 
@@ -30,8 +31,9 @@ FORMATS = ("text", "svg", "html", "mermaid")
                    "the chart's zone). Default: today 00:00, or the declared windows' span "
                    "when nothing falls in the next 7 days.")
 @click.option("--to", "to_text", metavar="TIME|DURATION",
-              help="End of the chart (exclusive): a time like --from, or a duration after it "
-                   "(36h, 3d, P2W). Default: 7 days after the start.")
+              help="End of the chart: a time like --from (a date alone includes that day), "
+                   "or a duration after the start (36h, 3d, P2W). Default: 7 days after the "
+                   "start.")
 @click.option("-o", "--output", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text for a terminal; svg and html are self-contained files; mermaid is a "
                    "gantt for Markdown (GitHub renders it).")
@@ -126,12 +128,14 @@ def _range(campaigns: tuple[Campaign, ...], now: dt.datetime, tz: str, from_text
         return start, end, note
     span = end - start
     if from_text is not None:
-        start = _time("--from", from_text, tz)
+        start = _time("--from", from_text, tz, now)
     if to_text is None:
         end = start + span
     else:
         duration = _duration(to_text)
-        end = start + duration if duration is not None else _time("--to", to_text, tz)
+        end = start + duration if duration is not None else _time("--to", to_text, tz, now)
+        if duration is None and _is_date(to_text):  # `--to 2026-12-07`: through that day
+            end = local_midnight(end, tz, days=1)
         if from_text is None and end <= start:
             start = end - span
     if end <= start:
@@ -139,13 +143,13 @@ def _range(campaigns: tuple[Campaign, ...], now: dt.datetime, tz: str, from_text
     return start, end, ""
 
 
-def _time(option: str, text: str, tz: str) -> dt.datetime:
-    """An ISO 8601 date or time; without an offset it is read in the chart's zone."""
+def _time(option: str, text: str, tz: str, now: dt.datetime) -> dt.datetime:
+    """`now`, or an ISO 8601 date or time; without an offset it is read in the chart's zone."""
     from runner.spec.windows import fixed_offset, zone
 
     raw = text.strip()
     if raw == "now":
-        return parse_now(None)
+        return now
     try:
         value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
@@ -154,6 +158,10 @@ def _time(option: str, text: str, tz: str) -> dt.datetime:
     if value.tzinfo is None:
         return fixed_offset(value.replace(tzinfo=zone(tz)))
     return value
+
+
+def _is_date(text: str) -> bool:
+    return len(text.strip()) == 10 and text.strip()[4] == "-"
 
 
 def _duration(text: str) -> dt.timedelta | None:

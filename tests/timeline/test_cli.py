@@ -39,12 +39,14 @@ def test_text_by_default_with_conflicts_listed(workdir: Path) -> None:
 
 
 def test_range_zone_and_formats(workdir: Path) -> None:
-    day = run_cli(["timeline", "campaigns/", "--from", "2026-12-07", "--to", "1d", "--tz", "UTC",
-                   *AT], workdir)
+    day = run_cli(["timeline", "campaigns/", "--from", "2026-12-07", "--to", "2026-12-07",
+                   "--tz", "UTC", *AT], workdir)
     assert day.returncode == 0, day.stderr
     assert day.stdout.startswith("Timeline 2026-12-07 00:00 → 2026-12-08 00:00 (times in UTC); "
                                  "now 2026-12-01 21:00\n")
     assert "2026-12-07 08:00–09:00" in day.stdout  # the lab conflict, in UTC
+    soon = run_cli(["timeline", "campaigns/", "--from", "now", "--to", "36h", *AT], workdir)
+    assert soon.stdout.startswith("Timeline 2026-12-01 22:00 → 2026-12-03 10:00 "), soon.stderr
 
     svg = run_cli(["timeline", "campaigns/", "-o", "svg", *AT], workdir)
     assert svg.returncode == 0, svg.stderr
@@ -67,8 +69,8 @@ def test_range_zone_and_formats(workdir: Path) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--from", "yesterday"], "error: --from 'yesterday' is not an ISO 8601 date or time"),
-    (["--from", "2026-12-07", "--to", "2026-12-06"], "error: --to (2026-12-06T00:00:00+01:00) "
-                                                     "must be after --from"),
+    (["--from", "2026-12-07", "--to", "2026-12-06T12:00"],
+     "error: --to (2026-12-06T12:00:00+01:00) must be after --from"),
     (["--tz", "Mars/Olympus"], "error: --tz 'Mars/Olympus' is not an IANA time zone"),
     (["--now", "2026-12-01"], "error: --now '2026-12-01' has no UTC offset"),
 ])
