@@ -95,10 +95,9 @@ def default_range(
         return start, end, ""
     first = min(s for s, _ in spans)
     last = max(e for _, e in spans)
-    begin = local_midnight(first, tz)
-    finish = local_midnight(last, tz) if local_midnight(last, tz) == last else \
-        local_midnight(last, tz, days=1)
-    return begin, finish, (f"no window in the {span.days} days from today; showing the "
+    midnight = local_midnight(last, tz)
+    finish = midnight if midnight == last else local_midnight(last, tz, days=1)
+    return local_midnight(first, tz), finish, (f"no window in the {span.days} days from today; showing the "
                            "declared windows' span")
 
 
