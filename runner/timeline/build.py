@@ -97,8 +97,8 @@ def default_range(
     last = max(e for _, e in spans)
     midnight = local_midnight(last, tz)
     finish = midnight if midnight == last else local_midnight(last, tz, days=1)
-    return local_midnight(first, tz), finish, (f"no window in the {span.days} days from today; showing the "
-                           "declared windows' span")
+    note = f"no window in the {span.days} days from today; showing the declared windows' span"
+    return local_midnight(first, tz), finish, note
 
 
 def _declared_span(campaign: Campaign) -> tuple[dt.datetime, dt.datetime] | None:
