@@ -10,7 +10,7 @@ from runner.timeline.axis import wall, wall_interval
 from runner.timeline.model import Bar, Timeline
 from runner.timeline.svg import Geometry, render_svg
 
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+CSP = "default-src 'none'; style-src 'unsafe-inline'"  # nothing may load
 STYLE = """
 body { margin: 0; padding: 16px 24px; font: 14px/1.4 "DejaVu Sans", Helvetica, Arial,
        sans-serif; color: #1f2933; background: #ffffff; }
