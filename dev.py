@@ -16,14 +16,19 @@ import shutil
 import subprocess
 import sys
 import venv
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
-# Debian packages the test suite needs: pyrealsense2 links against libusb.
-DEBIAN_PACKAGES = {"usb-1.0": "libusb-1.0-0"}
+# Debian packages the test suite needs, each with how to tell it is there: pyrealsense2 links
+# against libusb; the timeline's HTML test takes a screenshot with headless Chromium.
+DEBIAN_PACKAGES: dict[str, Callable[[], bool]] = {
+    "libusb-1.0-0": lambda: ctypes.util.find_library("usb-1.0") is not None,
+    "chromium": lambda: shutil.which("chromium") is not None,
+}
 # The main job on the embedded sandbox: check the example campaigns, apply them (a plan, then
 # the changes), and apply again to show that a second run changes nothing.
 DEMO: list[list[str]] = [
@@ -39,7 +44,7 @@ def sh(*args: str | Path, **kw: object) -> None:
 
 
 def ensure_debian_packages() -> None:
-    missing = [pkg for lib, pkg in DEBIAN_PACKAGES.items() if ctypes.util.find_library(lib) is None]
+    missing = [pkg for pkg, installed in DEBIAN_PACKAGES.items() if not installed()]
     if not missing:
         return
     if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -55,7 +60,7 @@ def ensure_debian_packages() -> None:
     else:
         print(
             f"note: install the Debian package(s) {' '.join(missing)} (sudo apt-get install "
-            f"{' '.join(missing)}) to run the RealSense tests",
+            f"{' '.join(missing)}) to run the RealSense and timeline screenshot tests",
             file=sys.stderr,
         )
 

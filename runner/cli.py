@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "apply": ("runner.commands.apply", "apply", "Make the backends match the campaigns."),
     "destroy": ("runner.commands.destroy", "destroy", "Remove what campaigns own."),
     "status": ("runner.commands.status", "status", "Show sessions, states and next transitions."),
+    "timeline": ("runner.commands.timeline", "timeline", "Draw sessions, bursts and conflicts."),
     "run": ("runner.commands.run", "run", "Drive burst recording (Standby <-> Started)."),
     "trigger": ("runner.commands.trigger", "trigger", "Start or stop a session by hand."),
     "cameras": ("runner.commands.cameras", "cameras", "Discover and list cameras."),

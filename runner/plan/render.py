@@ -160,6 +160,9 @@ def render_markdown(plan: Plan, *, recordings_markdown: str = "") -> str:
                     f" / {limit:,} MB" if limit else "")
             lines.append(f"| `{SYMBOL[action]}` | `{_md(session)}` | {counts} | {storage} |")
         lines.append("")
+        gantt = plan_gantt(plan)
+        if gantt:
+            lines.extend(["```mermaid", gantt.rstrip("\n"), "```", ""])
         lines.append("<details><summary>Details</summary>")
         lines.append("")
         lines.append("```diff")
@@ -179,6 +182,48 @@ def render_markdown(plan: Plan, *, recordings_markdown: str = "") -> str:
         lines.append("")
         lines.append(recordings_markdown.rstrip("\n"))
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# Gantt tags per action: new sessions stand out, deleted ones are greyed.
+GANTT_TAGS = {"create": ("active",), "replace": ("active",), "update": (), "delete": ("done",)}
+
+
+def plan_gantt(plan: Plan) -> str:
+    """A Mermaid gantt (UTC) of the sessions the plan changes, '' when none has a window.
+
+    A moved window shows its old interval too ("was"); a session booking a camera that another
+    declared session books at the same time is `crit` (red)."""
+    from runner.compile import from_wire
+    from runner.timeline.build import Booking, find_conflicts
+    from runner.timeline.mermaid import GanttTask, render_gantt
+    from runner.timeline.model import SessionRef
+
+    desired = {s.name: s for s in plan.desired.sessions}
+    conflicts = find_conflicts(
+        Booking(r.model, r.serial, SessionRef(s.name, s.id, s.campaign, "declared", ""),
+                s.start, s.end)
+        for s in plan.desired.sessions for r in s.records)
+    in_conflict = {ref.name for c in conflicts for ref in (c.first, c.second)}
+    tasks: list[GanttTask] = []
+    for session, changes in _by_session(plan.effective).items():
+        head, action = _session_head(changes)
+        campaign, _, key = session.partition("#")
+        label = f"{key or campaign} {VERB[action].split()[0]}"
+        want = desired.get(session)
+        tags = ("crit",) if session in in_conflict else GANTT_TAGS.get(action, ())
+        if want is not None and action != "delete":
+            tasks.append(GanttTask(campaign, label, want.start, want.end, tags))
+        before = head.before if head is not None else None
+        if before and ("startDate" in before or "endDate" in before):
+            old = {**(want.columns() if want is not None else {}), **before}
+            start, end = old.get("startDate"), old.get("endDate")
+            if isinstance(start, str) and isinstance(end, str):
+                was = label if action == "delete" else f"{key or campaign} was"
+                tasks.append(GanttTask(campaign, was, from_wire(start), from_wire(end),
+                                       ("done",)))
+    if not tasks:
+        return ""
+    return render_gantt(tasks, title="Sessions this plan changes (UTC)", tz="UTC")
 
 
 def _session_head(changes: list[Change]) -> tuple[Change | None, str]:
