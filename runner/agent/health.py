@@ -212,7 +212,7 @@ class HealthServer:
         self.stop()
 
     # Called from request threads.
-    def respond(self, path: str, accept: str) -> tuple[int, str, bytes]:
+    def _respond(self, path: str, accept: str) -> tuple[int, str, bytes]:
         """(status, content type, body) for a GET of `path`."""
         route = path.split("?", 1)[0]
         if route == "/metrics":
@@ -262,7 +262,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, send_body: bool) -> None:
         try:
-            status, content_type, body = self.server.app.respond(
+            status, content_type, body = self.server.app._respond(
                 self.path, self.headers.get("Accept", "")
             )
         except Exception:  # a probe callable that raises: say so, but not its text (secrets)
