@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runner.sandbox.coerce import FastCoercion
-from runner.sandbox.graphql_engine import build_control_plane_schema
+from runner.sandbox.schema import build_control_plane_schema
 
 SCHEMA = build_control_plane_schema()
 FAST = FastCoercion(SCHEMA)

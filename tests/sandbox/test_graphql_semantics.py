@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.sandbox.tables import TABLES, by_pk_field, capitalized
+from runner.sandbox.naming import Naming
+from runner.sandbox.tables import TABLES
 from tests.sandbox.helpers import STREAM, camera_ids, data, error, gql, new_session
 
 INSERT_CAMERA = ("mutation($o: Camera_insert_input!) { insertCamera(object: $o) "
@@ -78,7 +79,7 @@ def test_bad_uuid_and_timestamp_values_are_data_exceptions(sandbox: Any) -> None
     err = error(sandbox, 'query { cameraByPk(id: "not-a-uuid") { id } }')
     assert err["extensions"]["code"] == "data-exception"
     assert err["message"] == 'invalid input syntax for type uuid: "not-a-uuid"'
-    err = error(sandbox, '{ recordingSessions(where: {startDate: {_gt: "yesterday"}}) { id } }')
+    err = error(sandbox, '{ recordingSessions(where: {startDate: {_gt: "not-a-date"}}) { id } }')
     assert err["extensions"]["code"] == "data-exception"
 
 
@@ -360,13 +361,13 @@ def test_negative_limit_and_empty_update_are_refused(sandbox: Any) -> None:
 def test_every_root_field_of_the_sdl_answers(sandbox: Any) -> None:
     missing = str(uuid.uuid4())
     for t in TABLES.values():
-        cap_p, cap_s = capitalized(t.plural), capitalized(t.singular)
+        root = Naming("vendor").root_fields(t)
         result = data(sandbox, f"""query($id: uuid!) {{
             {t.plural}(limit: 1) {{ __typename id }}
             {t.plural}Aggregate {{ aggregate {{ count }} }}
-            {by_pk_field(t)}(id: $id) {{ id }}
+            {root["by_pk"]}(id: $id) {{ id }}
         }}""", {"id": missing})
-        assert result[by_pk_field(t)] is None
+        assert result[root["by_pk"]] is None
         assert isinstance(result[f"{t.plural}Aggregate"]["aggregate"]["count"], int)
         first = next(c for c in t.columns if c.name != "id")
         literal = '"x"' if first.type == "String" else "null"
@@ -374,10 +375,11 @@ def test_every_root_field_of_the_sdl_answers(sandbox: Any) -> None:
         numeric = next((c.name for c in t.columns if c.type in ("Int", "bigint")), None)
         change = f"_inc: {{{numeric}: 1}}" if numeric else set_arg
         mutated = data(sandbox, f"""mutation($id: uuid!) {{
-            u1: update{cap_p}(where: {{id: {{_eq: $id}}}}, {change}) {{ affected_rows }}
-            u2: update{cap_s}(pk_columns: {{id: $id}}, {set_arg}) {{ id }}
-            d1: delete{cap_p}(where: {{id: {{_eq: $id}}}}) {{ affected_rows returning {{ id }} }}
-            d2: delete{cap_s}(id: $id) {{ id }}
+            u1: {root["update_many"]}(where: {{id: {{_eq: $id}}}}, {change}) {{ affected_rows }}
+            u2: {root["update_one"]}(pk_columns: {{id: $id}}, {set_arg}) {{ id }}
+            d1: {root["delete_many"]}(where: {{id: {{_eq: $id}}}}) {{
+                affected_rows returning {{ id }} }}
+            d2: {root["delete_one"]}(id: $id) {{ id }}
         }}""", {"id": missing})
         assert mutated["u2"] is None and mutated["d2"] is None
         assert mutated["d1"] == {"affected_rows": 0, "returning": []}
