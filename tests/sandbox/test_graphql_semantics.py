@@ -383,3 +383,56 @@ def test_every_root_field_of_the_sdl_answers(sandbox: Any) -> None:
         }}""", {"id": missing})
         assert mutated["u2"] is None and mutated["d2"] is None
         assert mutated["d1"] == {"affected_rows": 0, "returning": []}
+
+
+# --- Hasura details a vendor-style script meets ---------------------------------------------
+
+def test_enum_columns_take_only_equality_operators(sandbox: Any) -> None:
+    cams = data(sandbox, "{ cameras(where: {model: {_neq: REALSENSE_D435, _nin: [V4L2CAMERA]}})"
+                         " { model } }")["cameras"]
+    assert {c["model"] for c in cams} == {"REALSENSE"}
+    assert data(sandbox, "{ cameras(where: {model: {_is_null: true}}) { id } }") == {
+        "cameras": []}
+    err = error(sandbox, "{ cameras(where: {model: {_gt: REALSENSE}}) { id } }")
+    assert err["message"] == "field '_gt' not found in type: 'camera_model_enum_comparison_exp'"
+    assert err["extensions"]["path"] == "$.selectionSet.cameras.args.where.model._gt"
+
+
+def test_variable_declared_with_another_type_is_worded_as_hasura(sandbox: Any) -> None:
+    # The old reconstruction of the docs declared $alignTo as the enum; Stream.alignTo is text.
+    err = error(sandbox, "mutation($a: stream_type_enum!) { insertStream(object: {alignTo: $a})"
+                         " { id } }", {"a": "color"})
+    assert err["message"] == ("variable 'a' is declared as 'stream_type_enum!', but used where "
+                              "'String' is expected")
+    assert err["extensions"] == {"path": "$.selectionSet.insertStream.args.object.alignTo",
+                                 "code": "validation-failed"}
+
+
+def test_distinct_on_keeps_the_first_row_of_each_group(sandbox: Any) -> None:
+    cams = data(sandbox, "{ cameras(distinct_on: [deviceId], order_by: [{deviceId: asc}, "
+                         "{serial: desc}]) { deviceId serial } }")["cameras"]
+    assert cams == [{"deviceId": "dev_lab_001", "serial": "936322070512"},
+                    {"deviceId": "dev_lab_002", "serial": "v4l2-lab-cam-01"},
+                    {"deviceId": "dev_vehicle_001", "serial": "844212070924"},
+                    {"deviceId": "dev_vehicle_002", "serial": "844212071131"}]
+    err = error(sandbox, "{ cameras(distinct_on: deviceId, order_by: {serial: asc}) { id } }")
+    assert err["message"] == '"distinct_on" columns must match initial "order_by" columns'
+    count = data(sandbox, "{ camerasAggregate(distinct_on: model) { aggregate { count } } }")
+    assert count["camerasAggregate"]["aggregate"]["count"] == 3
+
+
+def test_nested_distinct_on_and_relation_aggregates(sandbox: Any) -> None:
+    session = new_session(sandbox, "nested", ["844212070924", "218622272031"],
+                          types=("color", "depth", "infra"))
+    result = data(sandbox, """query($id: uuid!) { recordingSessionByPk(id: $id) {
+        records(order_by: {camera: {serial: asc}}) {
+            streams(distinct_on: alignTo) { alignTo }
+            streams_aggregate(where: {type: {_neq: infra}}) { aggregate { count }
+                nodes { type } } }
+        records_aggregate(limit: 1) { aggregate { count } } } }""", {"id": session})
+    records = result["recordingSessionByPk"]["records"]
+    assert [r["streams"] for r in records] == [[{"alignTo": "color"}]] * 2
+    assert [r["streams_aggregate"]["aggregate"]["count"] for r in records] == [2, 2]
+    assert sorted(n["type"] for n in records[0]["streams_aggregate"]["nodes"]) == [
+        "color", "depth"]
+    assert result["recordingSessionByPk"]["records_aggregate"] == {"aggregate": {"count": 1}}
