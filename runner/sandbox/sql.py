@@ -6,13 +6,13 @@ converted to their stored form (`scalars.convert`) and bound as parameters.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from runner.sandbox.errors import HasuraError
-from runner.sandbox.scalars import convert, parse_timestamp
-from runner.sandbox.tables import TABLES, Table
+from runner.sandbox.scalars import check_text, convert, parse_timestamp
+from runner.sandbox.tables import ENUMS, TABLES, Table
 
 _SQL_OPS = {"_eq": "=", "_neq": "<>", "_gt": ">", "_gte": ">=", "_lt": "<", "_lte": "<="}
 
@@ -52,6 +52,15 @@ class SqlBuilder:
         if col_type == "timestamp" and value is not None:
             return parse_timestamp(value, self.now)
         return convert(col_type, value)
+
+    def converter(self, col_type: str) -> Callable[[Any], Any] | None:
+        """`value` for one column type as a function, None where values are stored as
+        given (numbers, enum values): the insert hot path skips the call."""
+        if col_type in ("Int", "bigint") or col_type in ENUMS:
+            return None
+        if col_type == "String":
+            return lambda v: v if v is None else check_text(v)
+        return lambda v: self.value(col_type, v)
 
     def where(self, table: Table, exp: dict[str, Any], alias: str, params: list[Any]) -> str:
         """SQL for a bool_exp on `alias` (a row of `table`); parameters appended."""

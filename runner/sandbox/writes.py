@@ -21,6 +21,9 @@ class Writer:
     def __init__(self, conn: sqlite3.Connection, sql: SqlBuilder) -> None:
         self.conn = conn
         self.sql = sql
+        # Per table: column -> converter (None: stored as given); relations are absent.
+        self._columns = {t.name: {c.name: sql.converter(c.type) for c in t.columns}
+                         for t in TABLES.values()}
 
     def insert(self, table: Table, objects: list[dict[str, Any]],
                on_conflict: dict[str, Any] | None, now: str) -> tuple[list[str], int]:
@@ -30,13 +33,14 @@ class Writer:
         affected = 0
         conflict_sql, conflict_params = self._conflict_clause(table, on_conflict)
         statements: dict[tuple[str, ...], str] = {}
+        columns = self._columns[table.name]
         for obj in objects:
             values: dict[str, Any] = {}
             nested_arrays = []
             for key, value in obj.items():
-                col = table.column(key)
-                if col is not None:
-                    values[key] = self.sql.value(col.type, value)
+                if key in columns:
+                    conv = columns[key]
+                    values[key] = value if conv is None else conv(value)
                     continue
                 rel = table.relation(key)
                 assert rel is not None
