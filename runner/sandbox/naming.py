@@ -24,10 +24,6 @@ from runner.sandbox.tables import ENUMS, Table
 
 NAMINGS = ("vendor", "hasura-default", "graphql-default")
 
-# Root operations of a table: what the engine does for a root field.
-OPERATIONS = ("select", "aggregate", "by_pk", "insert_many", "insert_one", "update_many",
-              "update_one", "delete_many", "delete_one")
-
 # Multi-word argument, input-field and output-field names the schema uses (hasura-default).
 SNAKE_NAMES = ("order_by", "distinct_on", "on_conflict", "update_columns", "pk_columns",
                "_is_null", "affected_rows")
@@ -115,7 +111,3 @@ class Naming:
         """Served name -> hasura-default name, for the names that differ."""
         return {self.field(s): s for s in SNAKE_NAMES if self.field(s) != s}
 
-
-def naming(convention: str) -> Naming:
-    """The Naming for a convention name (ValueError for an unknown one)."""
-    return Naming(convention)

@@ -17,7 +17,6 @@ from graphql import GraphQLError
 
 from runner.sandbox.errors import HasuraError, bounds_message
 
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 NUMERIC_STRING = re.compile(r"[+-]?\d+")
 
@@ -163,18 +162,6 @@ def out_of_bounds(value: int | float) -> GraphQLError:
     return GraphQLError(bounds_message(value))
 
 
-def parse_int(value: Any, numeric_strings: bool) -> int:
-    """`Int` input: a JSON integer in 32 bits; also a string of digits if allowed."""
-    if isinstance(value, str) and numeric_strings and NUMERIC_STRING.fullmatch(value):
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise GraphQLError(f"expected a 32-bit integer for type 'Int', but found "
-                           f"{describe(value)}")
-    if (isinstance(value, float) and not value.is_integer()) or not INT_MIN <= value <= INT_MAX:
-        raise out_of_bounds(value)
-    return int(value)
-
-
 def parse_bigint(value: Any) -> int:
     """Hasura's bigint: a JSON number, or a string of digits, within 64 bits."""
     if isinstance(value, str) and NUMERIC_STRING.fullmatch(value.strip()):
@@ -200,9 +187,3 @@ def string_scalar(name: str) -> Callable[[Any], str]:
         return value
     return parse
 
-
-def parse_string(value: Any) -> str:
-    """`String` input."""
-    if not isinstance(value, str):
-        raise GraphQLError(f"expected a string for type 'String', but found {describe(value)}")
-    return value

@@ -9,10 +9,13 @@ from typing import Any
 import graphql
 from graphql import (
     GraphQLEnumType,
+    GraphQLError,
     GraphQLInputObjectType,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
+    ValueNode,
+    value_from_ast_untyped,
 )
 
 from runner.sandbox.naming import Naming
@@ -34,8 +37,20 @@ def build_control_plane_schema(naming: Naming | None = None) -> GraphQLSchema:
         # graphql-core 3.3 calls coerce_input_value; older versions parse_value.
         scalar.coerce_input_value = parse
         scalar.parse_value = parse  # type: ignore[method-assign,assignment]
+        scalar.parse_literal = _literal_parser(parse)  # type: ignore[method-assign]
     _map_to_canonical(schema, naming)
     return schema
+
+
+def _literal_parser(parse: Callable[[Any], Any]) -> Callable[..., Any]:
+    """A literal's parser whose refusal carries the literal's node (so the error's path
+    points into the argument, as Hasura's does)."""
+    def parse_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
+        try:
+            return parse(value_from_ast_untyped(node, variables))
+        except GraphQLError as err:
+            raise GraphQLError(err.message, node) from None
+    return parse_literal
 
 
 def _map_to_canonical(schema: GraphQLSchema, naming: Naming) -> None:

@@ -146,3 +146,13 @@ def test_numeric_strings_for_int_only_outside_strict_mode(sandbox: Any, tmp_path
         assert error(lenient, query, {"n": "abc"})["extensions"]["code"] == "validation-failed"
     finally:
         lenient.close()
+
+
+def test_out_of_range_literal_points_at_the_argument(sandbox: Any) -> None:
+    err = error(sandbox, "mutation { insertStorage(object: {totalSize: 99999999999999999999, "
+                         "estimatedSize: 0}) { id } }")
+    assert err["extensions"] == {"path": "$.selectionSet.insertStorage.args.object.totalSize",
+                                 "code": "parse-failed"}
+    err = error(sandbox, "{ cameraByPk(id: 5) { id } }")
+    assert err["message"] == "expected a string for type 'uuid', but found a number"
+    assert err["extensions"]["path"] == "$.selectionSet.cameraByPk.args.id"
