@@ -6,6 +6,7 @@ fleet recordings API, served by `campaign sandbox serve` or used in-process.
     schema.py          the executable schema of a naming convention (scalars, spellings)
     naming.py          Hasura's naming conventions (vendor, hasura-default, graphql-default)
     scalars.py         input values -> stored values by Postgres' and Hasura's rules
+    documents.py       which operation of a document runs, which variables it uses
     errors.py          HasuraError and graphql-core's wording translated into Hasura's
     sql.py             where / order_by / distinct_on -> SQL
     writes.py          inserts, upserts, updates, deletes; constraint-violation wording

@@ -24,7 +24,6 @@ from graphql import (
     GraphQLError,
     GraphQLField,
     InlineFragmentNode,
-    OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
 )
@@ -37,6 +36,7 @@ from graphql.execution.values import (
 from graphql.validation import NoUnusedVariablesRule, specified_rules
 
 from runner.sandbox.coerce import FastCoercion, numeric_strings_to_ints
+from runner.sandbox.documents import pick_operation, used_variables
 from runner.sandbox.errors import HasuraError, Translator, code_of
 from runner.sandbox.naming import Naming
 from runner.sandbox.scalars import format_timestamp, parse_uuid, timestamp_of
@@ -149,10 +149,10 @@ class ControlPlane:
                               "parse-failed")
         op_name = payload.get("operationName")
         document = self._document(query)
-        operation = _pick_operation(document, op_name)
+        operation = pick_operation(document, op_name)
         used = self._used.get((query, op_name))
         if used is None:
-            used = self._used[(query, op_name)] = _used_variables(document, operation)
+            used = self._used[(query, op_name)] = used_variables(document, operation)
             if len(self._used) > _DOC_CACHE_SIZE:
                 self._used.clear()
         unexpected = sorted(set(variables) - used)
@@ -455,28 +455,6 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _used_variables(document: DocumentNode, operation: OperationDefinitionNode) -> frozenset[str]:
-    """Names of the variables an operation references (fragments included)."""
-    names: set[str] = set()
-    fragments = {d.name.value: d for d in document.definitions
-                 if isinstance(d, FragmentDefinitionNode)}
-    pending: list[Any] = [operation.selection_set]
-    seen: set[str] = set()
-
-    class _Collect(graphql.Visitor):
-        def enter_variable(self, node: graphql.VariableNode, *_: Any) -> None:
-            names.add(node.name.value)
-
-        def enter_fragment_spread(self, node: FragmentSpreadNode, *_: Any) -> None:
-            if node.name.value not in seen and node.name.value in fragments:
-                seen.add(node.name.value)
-                pending.append(fragments[node.name.value])
-
-    while pending:
-        graphql.visit(pending.pop(), _Collect())
-    return frozenset(names)
-
-
 def _check_page_args(args: dict[str, Any]) -> None:
     """Hasura parses limit/offset as non-negative integers."""
     for name in ("limit", "offset"):
@@ -484,20 +462,6 @@ def _check_page_args(args: dict[str, Any]) -> None:
         if value is not None and value < 0:
             raise HasuraError("expected a non-negative 32-bit integer for type 'Int', but "
                               "found a number", "validation-failed")
-
-
-def _pick_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:
-    ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if name:
-        for op in ops:
-            if op.name and op.name.value == name:
-                return op
-        raise HasuraError(f"no such operation found in the document: {name}",
-                          "validation-failed")
-    if len(ops) != 1:
-        raise HasuraError("exactly one operation has to be present in the document when "
-                          "operationName is not specified", "validation-failed")
-    return ops[0]
 
 
 def _sets(nodes: list[FieldNode]) -> list[SelectionSetNode | None]:
