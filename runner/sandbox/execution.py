@@ -217,11 +217,8 @@ class ControlPlane:
             raise HasuraError(text, code_of(text), path) from None
         try:
             _check_page_args(args)
-            if op in ("update_many", "update_one") and not (
-                    args.get("_set") or any(v is not None for v in (args.get("_inc") or {})
-                                            .values())):
-                raise HasuraError("at least any one of _set, _inc is expected",
-                                  "validation-failed")
+            if op in ("update_many", "update_one"):
+                _check_update(args)
             return self._run(req, table, op, args, nodes)
         except sqlite3.IntegrityError as err:
             raise HasuraError(self._writer.constraint_message(table, op, err),
@@ -247,6 +244,11 @@ class ControlPlane:
             ids, affected = self._writer.insert(table, objects, args.get("on_conflict"),
                                                 req.now)
             return self._mutation_result(req, table, ids, affected, nodes, op == "insert_one")
+        if op == "update_batch":  # Hasura runs the updates in order, each on its own rows
+            for update in args["updates"]:
+                _check_update(update)
+            return [self._run(req, table, "update_many", update, nodes)
+                    for update in args["updates"]]
         if op in ("update_many", "update_one"):
             if op == "update_one":
                 where: dict[str, Any] = {"id": {"_eq": args["pk_columns"]["id"]}}
@@ -453,6 +455,12 @@ def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
+
+
+def _check_update(args: dict[str, Any]) -> None:
+    """An update must change something (Hasura's refusal otherwise)."""
+    if not (args.get("_set") or any(v is not None for v in (args.get("_inc") or {}).values())):
+        raise HasuraError("at least any one of _set, _inc is expected", "validation-failed")
 
 
 def _check_page_args(args: dict[str, Any]) -> None:

@@ -87,7 +87,8 @@ class Naming:
         return self.field(f"{relation}_aggregate")
 
     def root_fields(self, table: Table) -> dict[str, str]:
-        """Operation -> root field name for one table."""
+        """Operation -> root field name for one table (Hasura's own conventions also have
+        `update_batch`, the `update_<table>_many(updates:)` of Hasura >= 2.10)."""
         if self.convention == "vendor":
             p, s = _upper_first(table.plural), _upper_first(table.singular)
             return {"select": table.plural, "aggregate": f"{table.plural}Aggregate",
@@ -100,11 +101,13 @@ class Naming:
             return {"select": n, "aggregate": f"{n}_aggregate", "by_pk": f"{n}_by_pk",
                     "insert_many": f"insert_{n}", "insert_one": f"insert_{n}_one",
                     "update_many": f"update_{n}", "update_one": f"update_{n}_by_pk",
+                    "update_batch": f"update_{n}_many",
                     "delete_many": f"delete_{n}", "delete_one": f"delete_{n}_by_pk"}
         low, up = _lower_first(n), _upper_first(n)
         return {"select": low, "aggregate": f"{low}Aggregate", "by_pk": f"{low}ByPk",
                 "insert_many": f"insert{up}", "insert_one": f"insert{up}One",
                 "update_many": f"update{up}", "update_one": f"update{up}ByPk",
+                "update_batch": f"update{up}Many",
                 "delete_many": f"delete{up}", "delete_one": f"delete{up}ByPk"}
 
     def canonical_fields(self) -> dict[str, str]:

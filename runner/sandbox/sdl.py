@@ -103,6 +103,10 @@ class _Sdl:
         if numeric:
             out.append(_block("input", t(name, "inc_input"), numeric))
         out.append(_block("input", t(name, "pk_columns_input"), ["id: uuid!"]))
+        if "update_batch" in self.n.root_fields(table):
+            inc = ([f"_inc: {t(name, 'inc_input')}"] if numeric else [])
+            out.append(_block("input", t(name, "updates"), [
+                *inc, f"_set: {t(name, 'set_input')}", f"where: {bool_exp}!"]))
         out.append(_block("type", t(name, "mutation_response"), [
             f"{f('affected_rows')}: Int!", f"returning: [{t(name)}!]!"]))
         out.append(_block("type", t(name, "aggregate"), [
@@ -131,6 +135,8 @@ class _Sdl:
             f"where: {t(name, 'bool_exp')}!): {t(name, 'mutation_response')}",
             f"{root['update_one']}(_set: {t(name, 'set_input')}{inc}, "
             f"{f('pk_columns')}: {t(name, 'pk_columns_input')}!): {t(name)}",
+            *([f"{root['update_batch']}(updates: [{t(name, 'updates')}!]!): "
+               f"[{t(name, 'mutation_response')}]"] if "update_batch" in root else []),
             f"{root['delete_many']}(where: {t(name, 'bool_exp')}!): "
             f"{t(name, 'mutation_response')}",
             f"{root['delete_one']}(id: uuid!): {t(name)}",

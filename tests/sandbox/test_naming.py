@@ -95,12 +95,22 @@ def test_hasura_default_family(served: SandboxHandle) -> None:
             affected_rows } }""", {"id": sid})
     assert started == {"update_RecordingSession_by_pk": {"state": "Started"},
                        "u": {"affected_rows": 1}}
+    batch = data(served, """mutation($id: uuid!) { update_RecordingSession_many(updates: [
+        {where: {id: {_eq: $id}}, _inc: {maxTimeSeconds: 2}},
+        {where: {maxTimeSeconds: {_eq: 7}}, _set: {name: "seven"}}]) {
+            affected_rows returning { name maxTimeSeconds } } }""", {"id": sid})
+    assert batch["update_RecordingSession_many"] == [
+        {"affected_rows": 1, "returning": [{"name": "renamed", "maxTimeSeconds": 7}]},
+        {"affected_rows": 1, "returning": [{"name": "seven", "maxTimeSeconds": 7}]}]
+    data(served, "mutation($id: uuid!) { update_RecordingSession_by_pk(pk_columns: "
+                 "{id: $id}, _inc: {maxTimeSeconds: -2}, _set: {name: \"renamed\"}) { id } }",
+         {"id": sid})
     read = data(served, """query($id: uuid!) { RecordingSession_by_pk(id: $id) {
         maxTimeSeconds records_aggregate { aggregate { count } } }
         RecordingSession_aggregate { aggregate { count } } }""", {"id": sid})
     assert read["RecordingSession_by_pk"] == {"maxTimeSeconds": 5,
                                               "records_aggregate": {"aggregate": {"count": 1}}}
-    assert served.stats()["graphql"]["root_fields"]["update_RecordingSession_by_pk"] == 1
+    assert served.stats()["graphql"]["root_fields"]["update_RecordingSession_by_pk"] == 2
     deleted = data(served, "mutation($id: uuid!) { delete_RecordingSession_by_pk(id: $id) "
                            "{ name } delete_Record(where: {}) { affected_rows } }", {"id": sid})
     assert deleted == {"delete_RecordingSession_by_pk": {"name": "renamed"},
