@@ -88,18 +88,21 @@ class SandboxHandle:
         self.app.state.sandbox.close()
 
 
-def start_sandbox(db_path: Path, seed: str | None = "demo") -> SandboxHandle:
-    """Start a sandbox on a free loopback port with fresh random credentials."""
+def start_sandbox(db_path: Path, seed: str | None = "demo", *, strict: bool = True,
+                  naming: str = "vendor") -> SandboxHandle:
+    """Start a sandbox on a free loopback port with fresh random credentials. Strict by
+    default (numeric strings for `Int` refused), so the product never relies on leniency."""
     admin_secret = secrets.token_urlsafe(16)
     api_key = secrets.token_urlsafe(16)
-    app = create_app(db_path, admin_secret, api_key, seed=seed)
+    app = create_app(db_path, admin_secret, api_key, seed=seed, strict=strict, naming=naming)
     server = BackgroundServer(app).start()
     return SandboxHandle(server.url, admin_secret, api_key, db_path, server, app)
 
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[SandboxHandle]:
-    """A real sandbox server (uvicorn, loopback) with the demo seed, fresh per test."""
+    """A real sandbox server (uvicorn, loopback, strict mode) with the demo seed, fresh per
+    test."""
     handle = start_sandbox(tmp_path / "sandbox.db")
     try:
         yield handle

@@ -44,6 +44,13 @@ def sandbox() -> None:
               help="Key clients send as X-Avala-Api-Key (prefer the env var).")
 @click.option("--seed", type=click.Choice(["demo"]), default=None,
               help="Seed an empty database with demo cameras, devices and recordings.")
+@click.option("--naming", type=click.Choice(["vendor", "hasura-default", "graphql-default"]),
+              default="vendor", show_default=True,
+              help="Hasura naming convention of the GraphQL schema: the vendor's root fields, "
+                   "or Hasura's hasura-default / graphql-default names for the same tables.")
+@click.option("--strict", is_flag=True,
+              help="Refuse numeric strings for Int variables, as Hasura v2 does (by default "
+                   "they are accepted, as the vendor's platform and Hasura v1 do).")
 @click.option("--insecure-no-auth", is_flag=True,
               help="Accept requests without secret and key (local experiments only).")
 @click.option("--allow-remote", is_flag=True,
@@ -61,7 +68,8 @@ def sandbox() -> None:
               show_default=True, help="Fleet API requests per second before 429 (0 = off).")
 @click.option("--fault-seed", type=int, default=None, help="Seed for fault randomness.")
 def serve(host: str, port: int, db_path: Path, admin_secret: str | None, api_key: str | None,
-          seed: str | None, insecure_no_auth: bool, allow_remote: bool, error_rate: float,
+          seed: str | None, naming: str, strict: bool, insecure_no_auth: bool,
+          allow_remote: bool, error_rate: float,
           latency_ms: float, timeout_after_commit_rate: float, timeout_hang_ms: float,
           rate_limit_per_s: int, fault_seed: int | None) -> None:
     """Serve the sandbox (GraphQL at /v1/graphql, fleet API at /api/v1/fleet/).
@@ -81,7 +89,8 @@ def serve(host: str, port: int, db_path: Path, admin_secret: str | None, api_key
                          "expose the sandbox on the network")
     try:
         app = create_app(db_path, None if insecure_no_auth else admin_secret,
-                         None if insecure_no_auth else api_key, seed=seed)
+                         None if insecure_no_auth else api_key, seed=seed, naming=naming,
+                         strict=strict)
     except StoreError as exc:
         raise ConfigError(f"sandbox database: {exc}") from None
     except (OSError, sqlite3.Error) as exc:
@@ -103,7 +112,8 @@ def serve(host: str, port: int, db_path: Path, admin_secret: str | None, api_key
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     auth = "no auth (--insecure-no-auth)" if insecure_no_auth else "auth required"
+    mode = f"naming {naming}{', strict' if strict else ''}"
     click.echo(f"sandbox listening on http://{shown}:{bound_port} (graphql /v1/graphql, "
-               f"fleet /api/v1/fleet/, db {db_path}, {auth})", err=True)
+               f"fleet /api/v1/fleet/, db {db_path}, {mode}, {auth})", err=True)
     # SIGINT/SIGTERM make uvicorn shut down gracefully; run() then returns (exit 0).
     make_server(app).run(sockets=[sock])

@@ -2,7 +2,14 @@
 fleet recordings API, served by `campaign sandbox serve` or used in-process.
 
     app.py             create_app(): the ASGI app, test control, faults, stats, clock
-    graphql_engine.py  Hasura semantics compiled to SQLite (validation via graphql-core)
+    execution.py       one GraphQL request: validation (graphql-core), the selection walk
+    schema.py          the executable schema of a naming convention (scalars, spellings)
+    naming.py          Hasura's naming conventions (vendor, hasura-default, graphql-default)
+    scalars.py         input values -> stored values by Postgres' and Hasura's rules
+    documents.py       which operation of a document runs, which variables it uses
+    errors.py          HasuraError and graphql-core's wording translated into Hasura's
+    sql.py             where / order_by / distinct_on -> SQL
+    writes.py          inserts, upserts, updates, deletes; constraint-violation wording
     coerce.py          fast variable coercion, graphql-core as the fallback
     fleet.py           /api/v1/fleet/ recordings and devices
     devices.py         device simulation (Started sessions record on fleet devices)

@@ -24,8 +24,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runner.sandbox import devices
 from runner.sandbox import seed as seeding
+from runner.sandbox.errors import HasuraError
+from runner.sandbox.execution import ControlPlane
 from runner.sandbox.fleet import FleetApi, FleetError, RawJson
-from runner.sandbox.graphql_engine import ControlPlane, HasuraError
+from runner.sandbox.naming import NAMINGS, Naming
 from runner.sandbox.store import connect, get_meta, set_meta, transaction
 from runner.sandbox.tables import TABLES
 
@@ -164,16 +166,21 @@ class Sandbox:
     """State shared by the handlers: store, engines, clock, faults and stats."""
 
     def __init__(self, db_path: str | Path, admin_secret: str | None, api_key: str | None,
-                 seed: str | None, clock: Clock | None) -> None:
+                 seed: str | None, clock: Clock | None, naming: str = "vendor",
+                 strict: bool = False) -> None:
         if seed is not None and seed not in SEEDS:
             raise ValueError(f"unknown seed {seed!r}; known: {', '.join(SEEDS)}")
+        convention = Naming(naming)  # ValueError for an unknown one, before opening the db
         self.admin_secret = admin_secret
         self.api_key = api_key
         self.seed = seed
         self.clock = SandboxClock(clock)
         self.conn = connect(db_path)
         self.lock = threading.Lock()
-        self.control_plane = ControlPlane(self.conn, self.clock, self._after_write)
+        self.naming = naming
+        self.strict = strict
+        self.control_plane = ControlPlane(self.conn, self.clock, self._after_write,
+                                          naming=convention, strict=strict)
         self.fleet = FleetApi(self.conn, self.clock)
         self.faults = Faults()
         self.stats = Stats()
@@ -225,13 +232,16 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 
 def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | None,
-               seed: str | None = None, clock: Clock | None = None) -> Starlette:
+               seed: str | None = None, clock: Clock | None = None, *,
+               naming: str = "vendor", strict: bool = False) -> Starlette:
     """The sandbox as an ASGI app (serve it with uvicorn or use it via httpx.ASGITransport).
 
     `admin_secret`/`api_key` None disables that check (only for --insecure-no-auth);
-    `seed` ("demo") is applied once to an empty database; `clock` returns aware UTC now.
+    `seed` ("demo") is applied once to an empty database; `clock` returns aware UTC now;
+    `naming` is the Hasura naming convention served (`NAMINGS`: vendor, hasura-default,
+    graphql-default); `strict` refuses numeric strings for `Int` (as Hasura v2 does).
     """
-    sb = Sandbox(db_path, admin_secret, api_key, seed, clock)
+    sb = Sandbox(db_path, admin_secret, api_key, seed, clock, naming, strict)
 
     async def faulted(request: Request, kind: str) -> Response | None:
         """Latency and 5xx faults, applied before the request does anything."""
@@ -438,4 +448,4 @@ class _DropAfterCommit:
         await self.app(scope, receive, guarded)
 
 
-__all__ = ["InjectedDisconnect", "SandboxClock", "create_app", "parse_faults"]
+__all__ = ["NAMINGS", "InjectedDisconnect", "SandboxClock", "create_app", "parse_faults"]

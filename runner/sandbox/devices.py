@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from runner.sandbox.graphql_engine import timestamp_of
+from runner.sandbox.scalars import INFINITY, MINUS_INFINITY, timestamp_of
 
 # Message types a ROS-style recorder would write for each stream.
 _DATA_TYPES = {
@@ -29,7 +29,12 @@ def fleet_time(moment: datetime) -> str:
 
 
 def _session_time(stored: str) -> datetime:
-    # Control-plane timestamps are UTC wall time without an offset.
+    # Control-plane timestamps are UTC wall time without an offset; Postgres' infinities
+    # are the ends of datetime's range.
+    if stored == INFINITY:
+        return datetime.max.replace(tzinfo=timezone.utc)
+    if stored == MINUS_INFINITY:
+        return datetime.min.replace(tzinfo=timezone.utc)
     return datetime.fromisoformat(stored).replace(tzinfo=timezone.utc)
 
 

@@ -116,7 +116,7 @@ TABLES: dict[str, Table] = {
         Table(
             "Stream", "stream", "streams",
             (_id(), Column("recordId", "uuid"), Column("type", "stream_type_enum"),
-             Column("alignTo", "stream_type_enum"), Column("encoder", "stream_encoder_enum"),
+             Column("alignTo", "String"), Column("encoder", "stream_encoder_enum"),
              Column("width", "Int"), Column("height", "Int"), Column("nearCut", "Int"),
              Column("farCut", "Int"), Column("bitrate", "Int"), Column("frameRate", "Int")),
             (Relation("record", "object", "Record", "recordId"),),
@@ -129,12 +129,3 @@ TABLES: dict[str, Table] = {
 _COLUMN_INDEX = {t.name: {c.name: c for c in t.columns} for t in TABLES.values()}
 _RELATION_INDEX = {t.name: {r.name: r for r in t.relations} for t in TABLES.values()}
 
-
-def by_pk_field(table: Table) -> str:
-    """The by-primary-key root field name, e.g. `recordingSessionByPk`."""
-    return f"{table.singular}ByPk"
-
-
-def capitalized(name: str) -> str:
-    """`recordingSessions` -> `RecordingSessions` (for insertX/updateX/deleteX names)."""
-    return name[0].upper() + name[1:]

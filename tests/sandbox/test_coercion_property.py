@@ -17,11 +17,12 @@ from graphql.execution.values import get_variable_values
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runner.sandbox.coerce import FastCoercion
-from runner.sandbox.graphql_engine import build_control_plane_schema
+from runner.sandbox.coerce import FastCoercion, numeric_strings_to_ints
+from runner.sandbox.schema import build_control_plane_schema
 
 SCHEMA = build_control_plane_schema()
 FAST = FastCoercion(SCHEMA)
+LENIENT = FastCoercion(SCHEMA, numeric_strings=True)
 OPERATION = graphql.parse("""
 mutation($objects: [RecordingSession_insert_input!]!, $oc: RecordingSession_on_conflict,
          $w: Camera_bool_exp, $n: Int, $big: bigint, $ts: timestamp!, $ids: [uuid!],
@@ -55,7 +56,8 @@ def _valid(type_: GraphQLInputType, junk: bool, depth: int) -> st.SearchStrategy
         return st.sampled_from(list(type_.values))
     if isinstance(type_, GraphQLScalarType):
         return {
-            "Int": st.one_of(st.integers(-1000, 10**6), st.integers(-(2**31) - 2, 2**31 + 1)),
+            "Int": st.one_of(st.integers(-1000, 10**6), st.integers(-(2**31) - 2, 2**31 + 1),
+                             st.integers(-(2**31) - 2, 2**31 + 1).map(str)),
             "Float": st.floats(allow_nan=False, allow_infinity=False),
             "String": st.text(max_size=8), "Boolean": st.booleans(),
             "uuid": st.uuids().map(str), "timestamp": st.just("2026-12-01T08:00:00"),
@@ -115,3 +117,17 @@ def test_fast_coercion_answers_the_plain_big_insert() -> None:
     assert fast is not None  # the fast path is really used for the common shape
     reference = get_variable_values(SCHEMA, DEFINITIONS, inputs)
     assert not isinstance(reference, list) and fast.coerced == reference.coerced
+
+
+@settings(max_examples=300, deadline=None)
+@given(variables=inputs(junk=True))
+def test_lenient_fast_coercion_agrees_with_lenient_graphql_core(
+        variables: dict[str, Any]) -> None:
+    # The default (non-strict) sandbox: numeric strings for Int on both paths.
+    reference = get_variable_values(SCHEMA, DEFINITIONS,
+                                    numeric_strings_to_ints(SCHEMA, DEFINITIONS, variables))
+    fast = LENIENT.coerce_variables(DEFINITIONS, variables)
+    if fast is None:
+        return
+    assert not isinstance(reference, list), (variables, [e.message for e in reference])
+    assert fast.coerced == reference.coerced

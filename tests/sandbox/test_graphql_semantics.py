@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.sandbox.tables import TABLES, by_pk_field, capitalized
+from runner.sandbox.naming import Naming
+from runner.sandbox.tables import TABLES
 from tests.sandbox.helpers import STREAM, camera_ids, data, error, gql, new_session
 
 INSERT_CAMERA = ("mutation($o: Camera_insert_input!) { insertCamera(object: $o) "
@@ -78,7 +79,7 @@ def test_bad_uuid_and_timestamp_values_are_data_exceptions(sandbox: Any) -> None
     err = error(sandbox, 'query { cameraByPk(id: "not-a-uuid") { id } }')
     assert err["extensions"]["code"] == "data-exception"
     assert err["message"] == 'invalid input syntax for type uuid: "not-a-uuid"'
-    err = error(sandbox, '{ recordingSessions(where: {startDate: {_gt: "yesterday"}}) { id } }')
+    err = error(sandbox, '{ recordingSessions(where: {startDate: {_gt: "not-a-date"}}) { id } }')
     assert err["extensions"]["code"] == "data-exception"
 
 
@@ -360,13 +361,13 @@ def test_negative_limit_and_empty_update_are_refused(sandbox: Any) -> None:
 def test_every_root_field_of_the_sdl_answers(sandbox: Any) -> None:
     missing = str(uuid.uuid4())
     for t in TABLES.values():
-        cap_p, cap_s = capitalized(t.plural), capitalized(t.singular)
+        root = Naming("vendor").root_fields(t)
         result = data(sandbox, f"""query($id: uuid!) {{
             {t.plural}(limit: 1) {{ __typename id }}
             {t.plural}Aggregate {{ aggregate {{ count }} }}
-            {by_pk_field(t)}(id: $id) {{ id }}
+            {root["by_pk"]}(id: $id) {{ id }}
         }}""", {"id": missing})
-        assert result[by_pk_field(t)] is None
+        assert result[root["by_pk"]] is None
         assert isinstance(result[f"{t.plural}Aggregate"]["aggregate"]["count"], int)
         first = next(c for c in t.columns if c.name != "id")
         literal = '"x"' if first.type == "String" else "null"
@@ -374,10 +375,64 @@ def test_every_root_field_of_the_sdl_answers(sandbox: Any) -> None:
         numeric = next((c.name for c in t.columns if c.type in ("Int", "bigint")), None)
         change = f"_inc: {{{numeric}: 1}}" if numeric else set_arg
         mutated = data(sandbox, f"""mutation($id: uuid!) {{
-            u1: update{cap_p}(where: {{id: {{_eq: $id}}}}, {change}) {{ affected_rows }}
-            u2: update{cap_s}(pk_columns: {{id: $id}}, {set_arg}) {{ id }}
-            d1: delete{cap_p}(where: {{id: {{_eq: $id}}}}) {{ affected_rows returning {{ id }} }}
-            d2: delete{cap_s}(id: $id) {{ id }}
+            u1: {root["update_many"]}(where: {{id: {{_eq: $id}}}}, {change}) {{ affected_rows }}
+            u2: {root["update_one"]}(pk_columns: {{id: $id}}, {set_arg}) {{ id }}
+            d1: {root["delete_many"]}(where: {{id: {{_eq: $id}}}}) {{
+                affected_rows returning {{ id }} }}
+            d2: {root["delete_one"]}(id: $id) {{ id }}
         }}""", {"id": missing})
         assert mutated["u2"] is None and mutated["d2"] is None
         assert mutated["d1"] == {"affected_rows": 0, "returning": []}
+
+
+# --- Hasura details a vendor-style script meets ---------------------------------------------
+
+def test_enum_columns_take_only_equality_operators(sandbox: Any) -> None:
+    cams = data(sandbox, "{ cameras(where: {model: {_neq: REALSENSE_D435, _nin: [V4L2CAMERA]}})"
+                         " { model } }")["cameras"]
+    assert {c["model"] for c in cams} == {"REALSENSE"}
+    assert data(sandbox, "{ cameras(where: {model: {_is_null: true}}) { id } }") == {
+        "cameras": []}
+    err = error(sandbox, "{ cameras(where: {model: {_gt: REALSENSE}}) { id } }")
+    assert err["message"] == "field '_gt' not found in type: 'camera_model_enum_comparison_exp'"
+    assert err["extensions"]["path"] == "$.selectionSet.cameras.args.where.model._gt"
+
+
+def test_variable_declared_with_another_type_is_worded_as_hasura(sandbox: Any) -> None:
+    # The old reconstruction of the docs declared $alignTo as the enum; Stream.alignTo is text.
+    err = error(sandbox, "mutation($a: stream_type_enum!) { insertStream(object: {alignTo: $a})"
+                         " { id } }", {"a": "color"})
+    assert err["message"] == ("variable 'a' is declared as 'stream_type_enum!', but used where "
+                              "'String' is expected")
+    assert err["extensions"] == {"path": "$.selectionSet.insertStream.args.object.alignTo",
+                                 "code": "validation-failed"}
+
+
+def test_distinct_on_keeps_the_first_row_of_each_group(sandbox: Any) -> None:
+    cams = data(sandbox, "{ cameras(distinct_on: [deviceId], order_by: [{deviceId: asc}, "
+                         "{serial: desc}]) { deviceId serial } }")["cameras"]
+    assert cams == [{"deviceId": "dev_lab_001", "serial": "936322070512"},
+                    {"deviceId": "dev_lab_002", "serial": "v4l2-lab-cam-01"},
+                    {"deviceId": "dev_vehicle_001", "serial": "844212070924"},
+                    {"deviceId": "dev_vehicle_002", "serial": "844212071131"}]
+    err = error(sandbox, "{ cameras(distinct_on: deviceId, order_by: {serial: asc}) { id } }")
+    assert err["message"] == '"distinct_on" columns must match initial "order_by" columns'
+    count = data(sandbox, "{ camerasAggregate(distinct_on: model) { aggregate { count } } }")
+    assert count["camerasAggregate"]["aggregate"]["count"] == 3
+
+
+def test_nested_distinct_on_and_relation_aggregates(sandbox: Any) -> None:
+    session = new_session(sandbox, "nested", ["844212070924", "218622272031"],
+                          types=("color", "depth", "infra"))
+    result = data(sandbox, """query($id: uuid!) { recordingSessionByPk(id: $id) {
+        records(order_by: {camera: {serial: asc}}) {
+            streams(distinct_on: alignTo) { alignTo }
+            streams_aggregate(where: {type: {_neq: infra}}) { aggregate { count }
+                nodes { type } } }
+        records_aggregate(limit: 1) { aggregate { count } } } }""", {"id": session})
+    records = result["recordingSessionByPk"]["records"]
+    assert [r["streams"] for r in records] == [[{"alignTo": "color"}]] * 2
+    assert [r["streams_aggregate"]["aggregate"]["count"] for r in records] == [2, 2]
+    assert sorted(n["type"] for n in records[0]["streams_aggregate"]["nodes"]) == [
+        "color", "depth"]
+    assert result["recordingSessionByPk"]["records_aggregate"] == {"aggregate": {"count": 1}}

@@ -82,7 +82,7 @@ def test_help_documents_every_option() -> None:
     result = _campaign("sandbox", "serve", "--help")
     assert result.returncode == 0
     for option in ("--host", "--port", "--db", "--admin-secret", "--api-key", "--seed",
-                   "--insecure-no-auth", "--error-rate", "--latency-ms",
+                   "--insecure-no-auth", "--naming", "--strict", "--error-rate", "--latency-ms",
                    "--timeout-after-commit-rate", "--rate-limit"):
         assert option in result.stdout
 
@@ -126,3 +126,36 @@ def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}")
     assert result.stderr.count("\n") == 1
+
+
+def test_naming_and_strict_flags(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGN_SANDBOX_")}
+    proc = subprocess.Popen([sys.executable, "-m", "runner", "sandbox", "serve", "--port", "0",
+                             "--db", str(tmp_path / "named.db"), "--insecure-no-auth",
+                             "--seed", "demo", "--naming", "graphql-default", "--strict"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert "naming graphql-default, strict" in line
+        match = re.search(r"(http://127\.0\.0\.1:\d+)", line)
+        assert match, line
+        url = f"{match.group(1)}/v1/graphql"
+        query = "query($n: Int!) { camera(limit: $n, orderBy: {serial: ASC}) { serial } }"
+        body = httpx.post(url, json={"query": query, "variables": {"n": 1}}).json()
+        assert body == {"data": {"camera": [{"serial": "218622272031"}]}}
+        body = httpx.post(url, json={"query": query, "variables": {"n": "1"}}).json()
+        assert body["errors"][0]["extensions"]["code"] == "validation-failed"
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+
+
+def test_unknown_naming_is_a_usage_error(tmp_path: Path) -> None:
+    result = _campaign("sandbox", "serve", "--naming", "kebab", "--db", str(tmp_path / "x.db"),
+                       "--insecure-no-auth")
+    assert result.returncode == 2 and "--naming" in result.stderr

@@ -1,0 +1,191 @@
+"""Hasura's mutations on SQLite: nested inserts, upserts (`on_conflict`), updates, deletes,
+and Postgres' wording for the constraint errors they meet."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import uuid
+from typing import Any
+
+from runner.sandbox.errors import HasuraError
+from runner.sandbox.sql import SqlBuilder, quote
+from runner.sandbox.tables import TABLES, Table
+
+SQL_CHUNK = 900  # stay well under SQLite's bound-parameter limit per IN (...)
+
+
+class Writer:
+    """Writes of one engine (inside the caller's transaction)."""
+
+    def __init__(self, conn: sqlite3.Connection, sql: SqlBuilder) -> None:
+        self.conn = conn
+        self.sql = sql
+        # Per table: column -> converter (None: stored as given); relations are absent.
+        self._columns = {t.name: {c.name: sql.converter(c.type) for c in t.columns}
+                         for t in TABLES.values()}
+
+    def insert(self, table: Table, objects: list[dict[str, Any]],
+               on_conflict: dict[str, Any] | None, now: str) -> tuple[list[str], int]:
+        """Insert objects (with nested relations); returns the ids of rows inserted or
+        updated at this level and the number of rows affected at all levels."""
+        ids: list[str] = []
+        affected = 0
+        conflict_sql, conflict_params = self._conflict_clause(table, on_conflict)
+        statements: dict[tuple[str, ...], str] = {}
+        columns = self._columns[table.name]
+        for obj in objects:
+            values: dict[str, Any] = {}
+            nested_arrays = []
+            for key, value in obj.items():
+                if key in columns:
+                    conv = columns[key]
+                    values[key] = value if conv is None else conv(value)
+                    continue
+                rel = table.relation(key)
+                assert rel is not None
+                if rel.kind == "object":
+                    sub_ids, n = self.insert(TABLES[rel.remote], [value["data"]],
+                                             value.get("on_conflict"), now)
+                    if not sub_ids:
+                        raise HasuraError(
+                            f'cannot proceed to insert object relation "{key}" since insert '
+                            f'to table "{rel.remote}" affects zero rows', "not-supported")
+                    affected += n
+                    values[rel.column] = sub_ids[0]
+                else:
+                    nested_arrays.append((rel, value))
+            if values.get("id") is None:
+                values["id"] = str(uuid.uuid4())
+            for c in table.columns:
+                if c.default == "now" and values.get(c.name) is None:
+                    values[c.name] = now
+            cols = tuple(values)
+            statement = statements.get(cols)
+            if statement is None:
+                statement = (f"INSERT INTO {quote(table.name)} ("
+                             + ", ".join(f'"{c}"' for c in cols) + ") VALUES ("
+                             + ",".join("?" * len(cols)) + ")" + conflict_sql + " RETURNING id")
+                statements[cols] = statement
+            try:
+                row = self.conn.execute(statement, [*values.values(), *conflict_params]).fetchone()
+            except sqlite3.IntegrityError as err:
+                raise sqlite3.IntegrityError(self.constraint_message(
+                    table, "insert", err, values)) from None
+            if row is None:
+                if nested_arrays:
+                    raise HasuraError(
+                        "cannot proceed to insert array relations since insert to table "
+                        f'"{table.name}" affects zero rows', "not-supported")
+                continue
+            ids.append(row[0])
+            affected += 1
+            for rel, value in nested_arrays:
+                children = [{**child, rel.column: row[0]} for child in value["data"]]
+                _, n = self.insert(TABLES[rel.remote], children, value.get("on_conflict"), now)
+                affected += n
+        return ids, affected
+
+    def _conflict_clause(self, table: Table,
+                         on_conflict: dict[str, Any] | None) -> tuple[str, list[Any]]:
+        if on_conflict is None:
+            return "", []
+        target = table.constraints[on_conflict["constraint"]]
+        cols = ", ".join(f'"{c}"' for c in target)
+        update = on_conflict.get("update_columns") or []
+        if not update:
+            return f" ON CONFLICT ({cols}) DO NOTHING", []
+        sets = ", ".join(f'"{c}" = excluded."{c}"' for c in update)
+        params: list[Any] = []
+        where = ""
+        if on_conflict.get("where"):
+            where = " WHERE " + self.sql.where(table, on_conflict["where"], quote(table.name),
+                                               params)
+        return f" ON CONFLICT ({cols}) DO UPDATE SET {sets}{where}", params
+
+    def update(self, table: Table, where: dict[str, Any], set_: dict[str, Any],
+               inc: dict[str, Any], now: str) -> list[str]:
+        """UPDATE ... RETURNING id; `updatedAt` follows the clock unless set."""
+        params: list[Any] = []
+        assignments: list[str] = []
+        for key, value in set_.items():
+            col = table.column(key)
+            assert col is not None
+            assignments.append(f'"{key}" = ?')
+            params.append(self.sql.value(col.type, value))
+        for key, value in inc.items():
+            if value is not None:
+                assignments.append(f'"{key}" = "{key}" + ?')
+                params.append(value)
+        if table.column("updatedAt") is not None and "updatedAt" not in set_:
+            assignments.append('"updatedAt" = ?')
+            params.append(now)
+        where_params: list[Any] = []
+        cond = self.sql.where(table, where, quote(table.name), where_params)
+        statement = (f"UPDATE {quote(table.name)} SET {', '.join(assignments)} WHERE {cond} "
+                     "RETURNING id")
+        try:
+            return [r[0] for r in self.conn.execute(statement, params + where_params).fetchall()]
+        except sqlite3.IntegrityError as err:
+            raise sqlite3.IntegrityError(self.constraint_message(
+                table, "update", err, set_)) from None
+        except OverflowError:
+            raise HasuraError("bigint out of range", "data-exception") from None
+
+    def matching_ids(self, table: Table, where: dict[str, Any]) -> list[str]:
+        """Ids of the rows a delete's `where` selects."""
+        alias = self.sql.alias()
+        params: list[Any] = []
+        cond = self.sql.where(table, where, alias, params)
+        rows = self.conn.execute(f"SELECT {alias}.id FROM {quote(table.name)} {alias} "
+                                 f"WHERE {cond}", params).fetchall()
+        return [r[0] for r in rows]
+
+    def delete(self, table: Table, ids: list[str]) -> None:
+        """DELETE these rows (cascades and restrictions as the foreign keys say)."""
+        for i in range(0, len(ids), SQL_CHUNK):
+            chunk = ids[i:i + SQL_CHUNK]
+            try:
+                self.conn.execute(f"DELETE FROM {quote(table.name)} WHERE id IN "
+                                  f"({','.join('?' * len(chunk))})", chunk)
+            except sqlite3.IntegrityError as err:
+                raise sqlite3.IntegrityError(self.constraint_message(
+                    table, "delete", err)) from None
+
+    def constraint_message(self, table: Table, op: str, err: sqlite3.IntegrityError,
+                           values: dict[str, Any] | None = None) -> str:
+        """Postgres' wording (as Hasura relays it) for an SQLite integrity error."""
+        text = str(err)
+        if text.startswith(("Uniqueness violation", "Not-NULL violation",
+                            "Foreign key violation")):
+            return text  # already translated deeper down
+        m = re.match(r"UNIQUE constraint failed: (.*)", text)
+        if m:
+            cols = tuple(part.split(".", 1)[1] for part in m[1].split(", "))
+            tname = m[1].split(".", 1)[0]
+            target = TABLES.get(tname, table)
+            name = next((n for n, c in target.constraints.items() if c == cols),
+                        f"{tname}_pkey")
+            return ("Uniqueness violation. duplicate key value violates unique constraint "
+                    f'"{name}"')
+        m = re.match(r"NOT NULL constraint failed: (\w+)\.(\w+)", text)
+        if m:
+            return (f'Not-NULL violation. null value in column "{m[2]}" of relation "{m[1]}" '
+                    "violates not-null constraint")
+        if "FOREIGN KEY" in text:
+            if op == "delete":
+                for other in TABLES.values():
+                    for fk in other.foreign_keys:
+                        if fk.remote == table.name and fk.on_delete == "RESTRICT":
+                            return (f'Foreign key violation. update or delete on table '
+                                    f'"{table.name}" violates foreign key constraint '
+                                    f'"{fk.name}" on table "{other.name}"')
+            for fk in table.foreign_keys:
+                value = (values or {}).get(fk.column)
+                if value is not None and self.conn.execute(
+                        f"SELECT 1 FROM {quote(fk.remote)} WHERE id = ?", (value,)
+                ).fetchone() is None:
+                    return (f'Foreign key violation. insert or update on table "{table.name}" '
+                            f'violates foreign key constraint "{fk.name}"')
+            return f'Foreign key violation. on table "{table.name}"'
+        return text
