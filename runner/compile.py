@@ -80,6 +80,11 @@ def utc_text(moment: dt.datetime) -> str:
     return utc.isoformat()
 
 
+def from_utc_text(text: str) -> dt.datetime:
+    """The aware moment of a plan's `utc_text` value."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
+
+
 @dataclass(frozen=True)
 class DesiredStream:
     """A stream as the control plane stores it (camelCase columns in `columns()`)."""

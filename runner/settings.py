@@ -16,7 +16,7 @@ from urllib.parse import urlunsplit
 
 from runner.adapters.controlplane.transport import DEFAULT_TIMEOUT, ControlPlaneConfig
 from runner.adapters.fleet import API_KEY_VAR, BASE_URL_VAR, check_base_url
-from runner.errors import ConfigError
+from runner.errors import ConfigError, UsageError
 from runner.urls import UrlProblem, check_http_url, redact_url
 
 ENDPOINT_VAR = "HASURA_GRAPHQL_ENDPOINT"
@@ -26,9 +26,19 @@ CONFIG_FILE = "campaign.toml"
 STATE_DIR = ".campaign"
 
 
-def load_settings(path: Path) -> dict[str, Any]:
-    """The `[controlplane]` table of campaign.toml ({} if the file does not exist)."""
+SECTIONS = {"controlplane": ("endpoint", "timeout", "insecure"), "sandbox": ("naming", "strict")}
+SANDBOX_NAMING_VAR = "CAMPAIGN_SANDBOX_NAMING"
+SANDBOX_STRICT_VAR = "CAMPAIGN_SANDBOX_STRICT"
+SANDBOX_NAMINGS = ("vendor", "hasura-default", "graphql-default")
+
+
+def read_settings(path: Path, *, required: bool = False) -> dict[str, dict[str, Any]]:
+    """Every section of campaign.toml, checked ({} when the file does not exist, unless
+    `required`: a `--config FILE` that does not exist is a usage error)."""
     if not path.exists():
+        if required:
+            raise UsageError(f"--config: {path} does not exist; give an existing settings file "
+                             f"or leave --config out (default ./{CONFIG_FILE})")
         return {}
     if sys.version_info >= (3, 11):
         import tomllib
@@ -41,19 +51,39 @@ def load_settings(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: cannot read settings: {exc}") from exc
-    table = data.get("controlplane", {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [controlplane] must be a table")
-    for key in table:
-        if "secret" in key.lower() or "password" in key.lower() or "token" in key.lower():
+    _refuse_secrets(path, data, "")
+    for section, table in data.items():
+        if section not in SECTIONS:
+            raise ConfigError(f"{path}: unknown section [{section}] (known: "
+                              f"{', '.join(f'[{k}]' for k in SECTIONS)})")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        unknown = set(table) - set(SECTIONS[section])
+        if unknown:
+            raise ConfigError(f"{path}: unknown [{section}] setting(s): "
+                              f"{', '.join(sorted(unknown))} (known: "
+                              f"{', '.join(SECTIONS[section])})")
+    return {str(section): dict(table) for section, table in data.items()}
+
+
+def _refuse_secrets(path: Path, table: Mapping[str, Any], where: str) -> None:
+    """A secret-looking key anywhere in the file is refused, naming the key, never the value."""
+    from runner.spec.secrets import is_secret_key
+
+    for key, value in table.items():
+        dotted = f"{where}.{key}" if where else str(key)
+        if is_secret_key(str(key)):
             raise ConfigError(
-                f"{path}: [controlplane].{key} looks like a secret; secrets belong in "
-                f"${SECRET_VAR} (or ${SECRET_FILE_VAR}), not in a file kept in git"
-            )
-    unknown = set(table) - {"endpoint", "timeout", "insecure"}
-    if unknown:
-        raise ConfigError(f"{path}: unknown [controlplane] setting(s): {', '.join(sorted(unknown))}"
-                          " (known: endpoint, timeout, insecure)")
+                f"{path}: {dotted} looks like a secret; secrets belong in the environment "
+                f"(${SECRET_VAR} or ${SECRET_FILE_VAR}, $AVALA_API_KEY), not in a file kept in "
+                "git")
+        if isinstance(value, dict):
+            _refuse_secrets(path, value, dotted)
+
+
+def load_settings(path: Path, *, required: bool = False) -> dict[str, Any]:
+    """The `[controlplane]` table of campaign.toml, type-checked ({} without the file)."""
+    table = read_settings(path, required=required).get("controlplane", {})
     if "endpoint" in table and not isinstance(table["endpoint"], str):
         raise ConfigError(f'{path}: [controlplane].endpoint must be a string, e.g. '
                           '"https://hasura.example.com"')
@@ -65,7 +95,32 @@ def load_settings(path: Path) -> dict[str, Any]:
     if "insecure" in table and not isinstance(table["insecure"], bool):
         raise ConfigError(f"{path}: [controlplane].insecure must be true or false (unquoted), "
                           f"not {table['insecure']!r}")
-    return table
+    return dict(table)
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    """How the embedded sandbox serves: Hasura naming convention and strict mode."""
+
+    naming: str = "vendor"
+    strict: bool = False
+
+
+def sandbox_settings(env: Mapping[str, str], path: Path, *, required: bool = False
+                     ) -> SandboxSettings:
+    """`[sandbox]` of campaign.toml, overridden by $CAMPAIGN_SANDBOX_NAMING / _STRICT."""
+    table = read_settings(path, required=required).get("sandbox", {})
+    naming = env.get(SANDBOX_NAMING_VAR) or table.get("naming", "vendor")
+    if naming not in SANDBOX_NAMINGS:
+        where = f"${SANDBOX_NAMING_VAR}" if env.get(SANDBOX_NAMING_VAR) else f"{path}: [sandbox]"
+        raise ConfigError(f"{where} naming {naming!r} is not one of "
+                          f"{', '.join(SANDBOX_NAMINGS)}")
+    strict = table.get("strict", False)
+    if not isinstance(strict, bool):
+        raise ConfigError(f"{path}: [sandbox].strict must be true or false (unquoted)")
+    if env.get(SANDBOX_STRICT_VAR) is not None:
+        strict = _truthy(env.get(SANDBOX_STRICT_VAR))
+    return SandboxSettings(str(naming), strict)
 
 
 def resolve_control_plane(
@@ -78,7 +133,8 @@ def resolve_control_plane(
     timeout: float | None = None,
 ) -> ControlPlaneConfig:
     """Resolve the control plane from env + campaign.toml + flags, refusing unsafe set-ups."""
-    settings = load_settings(settings_file or workdir / CONFIG_FILE)
+    settings = load_settings(settings_file or workdir / CONFIG_FILE,
+                             required=settings_file is not None)
     insecure = insecure or bool(settings.get("insecure", False))
     chosen_timeout = float(timeout or settings.get("timeout") or DEFAULT_TIMEOUT)
     if sandbox:

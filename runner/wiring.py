@@ -19,7 +19,13 @@ import httpx
 from runner.adapters.controlplane import ControlPlane, ControlPlaneConfig, Endpoint, SessionStates
 from runner.adapters.controlplane.introspect import SchemaCache
 from runner.adapters.fleet import FleetClient
-from runner.settings import STATE_DIR, fleet_settings, resolve_control_plane
+from runner.settings import (
+    CONFIG_FILE,
+    STATE_DIR,
+    fleet_settings,
+    resolve_control_plane,
+    sandbox_settings,
+)
 from runner.urls import redact_url
 
 SANDBOX_FLEET_URL = "http://sandbox.invalid/api/v1"
@@ -93,10 +99,13 @@ def resolve_backends(
     from runner.sandbox.app import create_app
 
     assert control.sandbox_db is not None
+    served = sandbox_settings(env, config_file or workdir / CONFIG_FILE,
+                              required=config_file is not None)
     control.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
     # In-process: nothing listens on a port, so a per-run random secret costs nothing.
     admin, key = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    app = create_app(control.sandbox_db, admin_secret=admin, api_key=key, seed="demo")
+    app = create_app(control.sandbox_db, admin_secret=admin, api_key=key, seed="demo",
+                     naming=served.naming, strict=served.strict)
     transport = httpx.ASGITransport(app=app)
     control = ControlPlaneConfig(control.endpoint, admin, control.timeout, True,
                                  control.sandbox_db)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,6 +15,10 @@ import pytest
 
 from runner.sandbox.app import create_app
 from runner.sandbox.server import BackgroundServer
+
+# The embedded sandbox of every CLI run the tests start refuses numeric strings for Int, as
+# Hasura v2 does: the product must never rely on the lenient default.
+os.environ.setdefault("CAMPAIGN_SANDBOX_STRICT", "1")
 
 
 @dataclass

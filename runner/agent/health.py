@@ -22,8 +22,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
-from runner.backends.config import is_loopback
 from runner.errors import ConfigError, UsageError
+from runner.urls import is_loopback
 
 DEFAULT_LISTEN = "127.0.0.1:9100"
 ALLOW_ANY_FLAG = "--listen-any"

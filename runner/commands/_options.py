@@ -44,7 +44,7 @@ def campaign_options(func: F) -> F:
                      help="Plan as of this ISO 8601 time with offset (default: the real "
                           "clock); makes plans reproducible in CI."),
         click.option("--horizon", default="14d", show_default=True, metavar="DURATION",
-                     help="How far ahead recurring windows expand into sessions."),
+                     help="How far ahead recurring windows expand into sessions (at most 366d)."),
     ]
     return _stack(options, func)
 
@@ -85,24 +85,23 @@ def backends_from(
 
 
 def parse_horizon(text: str) -> dt.timedelta:
-    """--horizon as a timedelta (`14d`, `36h`, ...)."""
-    from runner.spec.durations import parse_duration
+    """--horizon as a timedelta (`14d`, `36h`, ...; at most MAX_HORIZON)."""
+    from runner.spec.durations import parse_horizon as parse
 
     try:
-        value = parse_duration(text)
+        return parse(text)
     except ValueError as exc:
         raise UsageError(f"--horizon: {exc}") from None
-    if value <= dt.timedelta(0):
-        raise UsageError("--horizon must be positive, e.g. 14d")
-    return value
 
 
-def load(paths: Sequence[str], now: dt.datetime) -> tuple[Campaign, ...]:
-    """Load and validate campaign files; print their errors and raise SpecError if any."""
+def load(paths: Sequence[str], now: dt.datetime, *, require: bool = True
+         ) -> tuple[Campaign, ...]:
+    """Load and validate campaign files; print their errors and raise SpecError if any
+    (inputs holding no campaign at all are one, unless not `require`d)."""
     from runner.spec import load_campaigns
 
-    result = load_campaigns(list(paths), now=now)
-    errors = [d for d in result.diagnostics if d.severity == "error"]
+    result = load_campaigns(list(paths), now=now, require_campaigns=require)
+    errors = result.errors
     for diag in errors[:20]:
         where = f"{diag.location}: " if diag.location else ""
         click.echo(f"{where}error {diag.code}: {diag.message}", err=True)

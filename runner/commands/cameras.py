@@ -11,7 +11,7 @@ import click
 
 from runner.cameras.discovery import DiscoveredCamera, StreamProfile
 from runner.commands._options import backend_options, backends_from
-from runner.spec.capabilities import default_capabilities
+from runner.spec.capabilities import CAMERA_MODELS
 
 OUTPUT_CHOICES = click.Choice(["text", "json", "yaml"])
 NO_CAMERA = (
@@ -180,7 +180,7 @@ def _flow(mapping: dict[str, Any]) -> str:
 @cameras.command(name="list")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
-@click.option("--model", type=click.Choice(sorted(default_capabilities())),
+@click.option("--model", type=click.Choice(CAMERA_MODELS),
               help="Only cameras of this control-plane model.")
 @click.option("--device", metavar="DEVICE_ID", help="Only cameras on this fleet device.")
 @backend_options

@@ -1,7 +1,7 @@
 """`campaign timeline PATH...`: the campaigns' sessions, bursts and camera conflicts over time.
 
 Parse options -> build the Timeline (runner.timeline) -> render it. Without `--live` no backend
-is touched; with it, `_read_live` is the one place that reads the control plane.
+is touched; with it, `runner.ops.timeline.live_sessions` reads the control plane.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from pathlib import Path
 
 import click
 
-from runner.commands._backend import backend_options, load, use_color
 from runner.commands._now import parse_now
+from runner.commands._options import backend_options, backends_from, load, use_color
 from runner.errors import UsageError
+from runner.ops.timeline import live_sessions
 from runner.spec.model import Campaign
-from runner.timeline import LiveSession, build_timeline, default_range, display_zone
+from runner.timeline import build_timeline, default_range, display_zone
 from runner.timeline.build import local_midnight
 
 FORMATS = ("text", "svg", "html", "mermaid")
@@ -63,9 +64,9 @@ def timeline(
     start, end, note = _range(campaigns, now, tz, from_text, to_text)
     sessions = None
     if live:
-        sessions = asyncio.run(_read_live(campaigns, start, end, sandbox=sandbox,
-                                          insecure=insecure, config_file=config_file,
-                                          timeout=timeout))
+        backends = backends_from(sandbox=sandbox, insecure=insecure, config_file=config_file,
+                                 timeout=timeout)
+        sessions = asyncio.run(live_sessions(backends, campaigns, start, end))
     chart = build_timeline(campaigns, start, end, now, tz=tz, live=sessions, note=note)
     if output == "text":
         from runner.timeline.text import render_text
@@ -92,32 +93,6 @@ def timeline(
         click.echo(f"note: {count} camera conflict{'s' if count > 1 else ''} in this range, "
                    "marked in red (`-o text` lists them)", err=True)
     return 0
-
-
-async def _read_live(
-    campaigns: tuple[Campaign, ...], start: dt.datetime, end: dt.datetime, *, sandbox: bool,
-    insecure: bool, config_file: Path | None, timeout: float | None,
-) -> tuple[LiveSession, ...]:
-    """The control plane's sessions of these campaigns, as the timeline's LiveSession values.
-
-    The only code here that knows the backend plumbing: re-point it when reads move.
-    """
-    from runner.apply import read_actual
-    from runner.commands._backend import resolve_backends
-    from runner.compile import compile_campaigns
-
-    backends = resolve_backends(sandbox=sandbox, insecure=insecure, config_file=config_file,
-                                timeout=timeout)
-    desired = compile_campaigns(campaigns, start, end - start)  # scopes the read: names, cameras
-    async with backends.control_plane() as cp:
-        actual = await read_actual(cp, desired)
-    devices = {key: camera.device_id for key, camera in actual.cameras.items()}
-    return tuple(
-        LiveSession(s.id, s.name, s.campaign, s.start, s.end, s.state,
-                    tuple((r.model, r.serial, devices.get((r.model, r.serial), ""))
-                          for r in s.records))
-        for s in actual.sessions
-    )
 
 
 def _range(campaigns: tuple[Campaign, ...], now: dt.datetime, tz: str, from_text: str | None,

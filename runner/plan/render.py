@@ -193,7 +193,7 @@ def plan_gantt(plan: Plan) -> str:
 
     A moved window shows its old interval too ("was"); a session booking a camera that another
     declared session books at the same time is `crit` (red)."""
-    from runner.compile import from_wire
+    from runner.compile import from_utc_text
     from runner.timeline.build import Booking, find_conflicts
     from runner.timeline.mermaid import GanttTask, render_gantt
     from runner.timeline.model import SessionRef
@@ -219,7 +219,7 @@ def plan_gantt(plan: Plan) -> str:
             start, end = old.get("startDate"), old.get("endDate")
             if isinstance(start, str) and isinstance(end, str):
                 was = label if action == "delete" else f"{key or campaign} was"
-                tasks.append(GanttTask(campaign, was, from_wire(start), from_wire(end),
+                tasks.append(GanttTask(campaign, was, from_utc_text(start), from_utc_text(end),
                                        ("done",)))
     if not tasks:
         return ""
