@@ -66,6 +66,14 @@ def write_options(verb: str) -> Callable[[F], F]:
     return decorate
 
 
+def recordings_option(func: F) -> F:
+    """--no-recordings of `plan` and `apply`."""
+    return click.option(
+        "--no-recordings", is_flag=True,
+        help="Skip the campaigns' recording rules (needed to plan or apply rules without "
+             "$AVALA_BASE_URL and $AVALA_API_KEY).")(func)
+
+
 def _stack(options: Sequence[Callable[[Any], Any]], func: F) -> F:
     """Apply click option decorators so that they list in the given order."""
     for option in reversed(options):

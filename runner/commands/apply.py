@@ -16,6 +16,7 @@ from runner.commands._options import (
     confirm,
     load,
     parse_horizon,
+    recordings_option,
     write_options,
 )
 from runner.commands._render import emit, note, outcome, progress, recordings_summary
@@ -38,12 +39,14 @@ from runner.plan.saved import is_saved_plan, load_plan
               help="Accept an empty desired set (no campaigns, or --prune with no sessions).")
 @click.option("--allow-delete", is_flag=True,
               help="Let post-recording rules delete fleet recordings.")
+@recordings_option
 @write_options("Apply")
 @campaign_options
 @backend_options
 def apply(
     paths: tuple[str, ...], auto_approve: bool, prune: bool, allow_restart: bool, force: bool,
-    allow_empty: bool, allow_delete: bool, lock_timeout: float, output: str,
+    allow_empty: bool, allow_delete: bool, no_recordings: bool, lock_timeout: float,
+    output: str,
     now_text: str | None, horizon: str, sandbox: bool, insecure: bool,
     config_file: Path | None, timeout: float | None,
 ) -> int:
@@ -64,7 +67,7 @@ def apply(
                                                allow_delete=allow_delete,
                                                lock_timeout=lock_timeout)), output)
     now = parse_now(now_text)
-    campaigns = load(paths, now, require=not allow_empty)
+    campaigns = load(paths, now, require=False)  # no campaigns: refused below, with the flag
     desired = compile_campaigns(campaigns, now, parse_horizon(horizon))
     if not campaigns and not allow_empty:
         raise PlanError(f"no campaigns found in {' '.join(paths)}; nothing to apply "
@@ -77,7 +80,8 @@ def apply(
     options = PlanOptions(prune=prune, allow_restart=allow_restart, force=force)
     return _finish(asyncio.run(apply_campaigns(backends, campaigns, desired, now, options, hooks,
                                                allow_delete=allow_delete,
-                                               lock_timeout=lock_timeout)), output)
+                                               lock_timeout=lock_timeout,
+                                               recordings=not no_recordings)), output)
 
 
 def _report(result: ApplyResult, output: str) -> None:

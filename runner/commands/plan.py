@@ -15,6 +15,7 @@ from runner.commands._options import (
     campaign_options,
     load,
     parse_horizon,
+    recordings_option,
 )
 from runner.commands._render import emit, note
 from runner.compile import compile_campaigns
@@ -36,11 +37,13 @@ from runner.plan.model import PlanOptions
 @click.option("--allow-restart", is_flag=True,
               help="Plan restarting Started sessions whose change needs it.")
 @click.option("--force", is_flag=True, help="Plan deleting Started sessions too.")
+@recordings_option
 @campaign_options
 @backend_options
 def plan(
     paths: tuple[str, ...], output: str, detailed_exitcode: bool, out_file: Path | None,
-    prune: bool, destroy: bool, allow_restart: bool, force: bool, now_text: str | None,
+    prune: bool, destroy: bool, allow_restart: bool, force: bool, no_recordings: bool,
+    now_text: str | None,
     horizon: str, sandbox: bool, insecure: bool, config_file: Path | None,
     timeout: float | None,
 ) -> int:
@@ -54,7 +57,8 @@ def plan(
     backends = backends_from(sandbox=sandbox, insecure=insecure, config_file=config_file,
                              timeout=timeout)
     options = PlanOptions(prune=prune, destroy=destroy, allow_restart=allow_restart, force=force)
-    outcome = asyncio.run(plan_campaigns(backends, campaigns, desired, now, options))
+    outcome = asyncio.run(plan_campaigns(backends, campaigns, desired, now, options,
+                                           recordings=not no_recordings))
     for text in outcome.notes:
         note(text)
     result = outcome.plan

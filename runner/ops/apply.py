@@ -62,12 +62,13 @@ class ApplyOutcome:
 async def apply_campaigns(
     backends: Backends, campaigns: Sequence[Campaign], desired: Desired, now: dt.datetime,
     options: PlanOptions, hooks: ApplyHooks, *, allow_delete: bool = False,
-    lock_timeout: float = 60.0, question: str = "Apply these changes?",
+    lock_timeout: float = 60.0, question: str = "Apply these changes?", recordings: bool = True,
 ) -> ApplyOutcome:
     """Plan, show, confirm, write the control plane in one transaction, verify, then the
-    recording changes."""
+    recording changes (not `recordings`: the rules are skipped, with a note)."""
     async with backends.control_plane() as cp:
-        outcome = await plan_with(cp, backends, campaigns, desired, now, options)
+        outcome = await plan_with(cp, backends, campaigns, desired, now, options,
+                                  recordings=recordings)
         for note in outcome.notes:
             hooks.notes(note)
         plan = outcome.plan

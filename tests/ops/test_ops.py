@@ -15,15 +15,16 @@ from typing import Any
 import pytest
 
 from runner.compile import compile_campaigns, session_id
-from runner.errors import PlanError, UsageError
+from runner.errors import ConfigError, PlanError, UsageError
 from runner.ops.apply import ApplyHooks, apply_campaigns, apply_saved, destroy_campaigns
 from runner.ops.cameras import known_cameras
-from runner.ops.plan import NO_FLEET_NOTE, plan_campaigns
+from runner.ops.plan import NO_RECORDINGS_NOTE, plan_campaigns
 from runner.ops.status import campaign_status
 from runner.ops.trigger import trigger_session
 from runner.plan.model import Plan, PlanOptions
 from runner.plan.saved import load_plan, save_plan
 from runner.spec.model import (
+    Campaign,
     RecordingPolicy,
     RecordingRule,
     RecordingSelector,
@@ -118,16 +119,30 @@ def test_saved_plan_from_another_control_plane_is_refused(sandbox: Any, tmp_path
     assert rows(sandbox)["recordingSessions"] == []
 
 
-def test_rules_without_a_fleet_api_come_back_as_a_note(sandbox: Any, tmp_path: Path) -> None:
-    backends = backends_for(sandbox, tmp_path, fleet=False)
+def _ruled() -> Campaign:
     ruled = campaign()
     rule = RecordingRule(name="tag", when=RuleCondition(), add_tags=("x",), remove_tags=(),
                          set_status=None, delete=False, location=ruled.location)
     policy = RecordingPolicy(selector=RecordingSelector(), rules=(rule,), location=ruled.location)
-    ruled = dataclasses.replace(ruled, recordings=policy)
+    return dataclasses.replace(ruled, recordings=policy)
+
+
+def test_rules_without_a_fleet_api_are_refused_unless_skipped(sandbox: Any,
+                                                              tmp_path: Path) -> None:
+    backends = backends_for(sandbox, tmp_path, fleet=False)
+    ruled = _ruled()
     desired = compile_campaigns((ruled,), NOW)
-    planned = asyncio.run(plan_campaigns(backends, (ruled,), desired, NOW, PlanOptions()))
-    assert planned.notes == (NO_FLEET_NOTE,) and planned.plan.recordings == ()
+    with pytest.raises(ConfigError, match=r"AVALA_BASE_URL.*AVALA_API_KEY.*--no-recordings"):
+        asyncio.run(plan_campaigns(backends, (ruled,), desired, NOW, PlanOptions()))
+    with pytest.raises(ConfigError, match="AVALA_BASE_URL"):
+        asyncio.run(apply_campaigns(backends, (ruled,), desired, NOW, PlanOptions(),
+                                    Recorder().hooks()))
+    assert rows(sandbox)["recordingSessions"] == []  # refused before anything was written
+    planned = asyncio.run(plan_campaigns(backends, (ruled,), desired, NOW, PlanOptions(),
+                                         recordings=False))
+    assert planned.notes == (NO_RECORDINGS_NOTE,) and planned.plan.recordings == ()
+    # Destroying touches no recording: no fleet API needed.
+    asyncio.run(plan_campaigns(backends, (ruled,), desired, NOW, PlanOptions(destroy=True)))
 
 
 def test_destroy_removes_what_the_campaign_owns(sandbox: Any, tmp_path: Path) -> None:
