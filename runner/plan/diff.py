@@ -83,14 +83,27 @@ class _Builder:
         )
 
     def check_cameras(self, desired: Desired) -> None:
+        """Raise one PlanError naming every declared camera the control plane lacks (with the
+        model it is registered under when only the model is wrong)."""
+        missing = []
         for key in desired.cameras:
-            camera = self.actual.cameras.get(key)
+            if key in self.actual.cameras:
+                continue
             where = desired.camera_locations[key]
-            if camera is None:
-                raise PlanError(
-                    f"{where}: camera {key[0]} {key[1]} is not registered in the control plane; "
-                    "fix the model/serial or register the camera (see `campaign cameras`)"
-                )
+            others = sorted(c.model for c in self.actual.cameras.values() if c.serial == key[1])
+            hint = (f" (did you mean model {' or '.join(others)}? serial {key[1]} is registered "
+                    "under it)" if others else "")
+            missing.append(f"{where}: camera {key[0]} {key[1]} is not registered in the control "
+                           f"plane{hint}")
+        if not missing:
+            return
+        advice = ("fix the model/serial or register the camera (`campaign cameras` lists the "
+                  "registered ones)")
+        if len(missing) == 1:  # one line, as every error is
+            raise PlanError(f"{missing[0]}; {advice}")
+        # Several: one line each, so every file:line:col stays clickable.
+        raise PlanError(f"{len(missing)} cameras are not registered in the control plane; "
+                        f"{advice}:\n  " + "\n  ".join(missing))
         seen: set[tuple[str, str]] = set()
         for session in desired.sessions:
             for record in session.records:

@@ -166,7 +166,11 @@ def render_markdown(plan: Plan, *, recordings_markdown: str = "") -> str:
         lines.append("<details><summary>Details</summary>")
         lines.append("")
         lines.append("```diff")
-        for changes in groups.values():
+        for session, changes in groups.items():
+            # Every session gets its header, as in the text plan: a session whose own row is
+            # unchanged would otherwise have its records' and streams' lines follow unnamed.
+            _, action = _session_head(changes)
+            lines.append(f"# session {session} will be {VERB[action]}")
             for text in _group_lines(changes, _painter(False)):
                 sign = {"+": "+", "-": "-", "~": "!"}.get(text.lstrip()[:1], " ")
                 lines.append(f"{sign} {text[2:]}")

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from .helpers import NOW
-from .test_commands import CAMPAIGN, ROOT, run
+import pytest
+
+from runner.errors import PlanError
+from runner.plan.render import render_markdown
+
+from .helpers import D435_A, D435_LAB, NOW, UTC, camera, campaign, stream
+from .support import converge, plan_for
+from .test_commands import CAMPAIGN, run
 
 RULES = """\
   recordings:
@@ -37,3 +44,33 @@ def test_rules_without_a_fleet_api_fail_unless_skipped(sandbox: Any, tmp_path: P
     embedded = run(["plan", "c.yaml", *now], tmp_path, {})
     assert embedded.returncode == 0, embedded.stderr
     assert "embedded sandbox" in embedded.stderr and "AVALA" not in embedded.stderr
+
+
+async def test_markdown_details_name_every_session(sandbox: Any) -> None:
+    start = dt.datetime(2026, 11, 23, 8, tzinfo=UTC)
+    every_day = frozenset(range(7))
+    old = campaign("md", recurring_days=every_day, start=start, hours=2,
+                   cameras=(camera(streams=(stream("color"),)),))
+    await converge(sandbox, [old], NOW)
+    new = dataclasses.replace(old, cameras=(camera(streams=(stream("color", bitrate=2_000_000),)),))
+    plan = await plan_for(sandbox, [new], NOW)
+    sessions = sorted({c.session for c in plan.effective})
+    assert len(sessions) == 11 and all(c.kind == "stream" for c in plan.effective)
+    details = render_markdown(plan).split("```diff\n", 1)[1].split("```", 1)[0]
+    headers = [line for line in details.splitlines() if line.startswith("# session ")]
+    assert headers == [f"# session {name} will be updated in place" for name in sessions]
+
+
+async def test_every_unregistered_camera_is_reported_with_did_you_mean(sandbox: Any) -> None:
+    wrong_model = ("REALSENSE", D435_A[1], D435_A[2])  # registered as a D435
+    unknown = ("REALSENSE_D435", "999999999999", "dev_vehicle_001")
+    wanted = campaign("cams", cameras=(camera(wrong_model, line=11), camera(unknown, line=12),
+                                       camera(D435_LAB, line=13)))
+    with pytest.raises(PlanError) as caught:
+        await plan_for(sandbox, [wanted], NOW)
+    message = str(caught.value)
+    assert message.startswith("2 cameras are not registered in the control plane")
+    assert ("test.yaml:11:1: camera REALSENSE 844212070924 is not registered in the control "
+            "plane (did you mean model REALSENSE_D435?") in message
+    assert "test.yaml:12:1: camera REALSENSE_D435 999999999999 is not registered" in message
+    assert "936322070512" not in message

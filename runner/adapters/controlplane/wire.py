@@ -121,13 +121,13 @@ class Wire:
         return {self.d.op("_or"): parts}
 
     def camera_filter(self, cameras: tuple[tuple[str, str], ...]) -> dict[str, Any]:
-        """The cameras named by (model, serial)."""
+        """The cameras with the serials named by (model, serial), of any model: a serial
+        registered under another model lets the plan suggest that model."""
         if not cameras:
             return self.nothing()
         eq = self.d.op("_eq")
-        return {self.d.op("_or"): [
-            {"model": {eq: self.d.enum_out("camera_model", m)}, "serial": {eq: s}}
-            for m, s in cameras]}
+        serials = dict.fromkeys(serial for _model, serial in cameras)
+        return {self.d.op("_or"): [{"serial": {eq: serial}} for serial in serials]}
 
     def camera_where(self, model: str | None = None, device: str | None = None
                      ) -> dict[str, Any]:
