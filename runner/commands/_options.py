@@ -102,10 +102,11 @@ def parse_horizon(text: str) -> dt.timedelta:
         raise UsageError(f"--horizon: {exc}") from None
 
 
-def load(paths: Sequence[str], now: dt.datetime, *, require: bool = True
-         ) -> tuple[Campaign, ...]:
+def load(paths: Sequence[str], now: dt.datetime, *, require: bool = True,
+         output: str = "text") -> tuple[Campaign, ...]:
     """Load and validate campaign files; print their errors and raise SpecError if any
-    (inputs holding no campaign at all are one, unless not `require`d)."""
+    (inputs holding no campaign at all are one, unless not `require`d). With `output`
+    "json" the diagnostics also go to stdout as `validate -o json` prints them."""
     from runner.spec import load_campaigns
 
     result = load_campaigns(list(paths), now=now, require_campaigns=require)
@@ -114,6 +115,10 @@ def load(paths: Sequence[str], now: dt.datetime, *, require: bool = True
         where = f"{diag.location}: " if diag.location else ""
         click.echo(f"{where}error {diag.code}: {diag.message}", err=True)
     if errors:
+        if output == "json":
+            from runner.commands.validate import diagnostics_json
+
+            click.echo(diagnostics_json(result))
         raise SpecError(f"{len(errors)} error(s) in campaign files; fix them (`campaign "
                         "validate` shows every one with hints)", errors)
     return tuple(result.campaigns)

@@ -67,7 +67,8 @@ def apply(
                                                allow_delete=allow_delete,
                                                lock_timeout=lock_timeout)), output)
     now = parse_now(now_text)
-    campaigns = load(paths, now, require=False)  # no campaigns: refused below, with the flag
+    # No campaigns at all: refused below, naming --allow-empty.
+    campaigns = load(paths, now, require=False, output=output)
     desired = compile_campaigns(campaigns, now, parse_horizon(horizon))
     if not campaigns and not allow_empty:
         raise PlanError(f"no campaigns found in {' '.join(paths)}; nothing to apply "

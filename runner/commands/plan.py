@@ -52,7 +52,7 @@ def plan(
     Exit code 0 on success (1 on error); with --detailed-exitcode, 2 when there are changes.
     """
     now = parse_now(now_text)
-    campaigns = load(paths, now)
+    campaigns = load(paths, now, output=output)
     desired = compile_campaigns(campaigns, now, parse_horizon(horizon))
     backends = backends_from(sandbox=sandbox, insecure=insecure, config_file=config_file,
                              timeout=timeout)

@@ -89,6 +89,16 @@ def schema() -> None:
     click.echo(schema_text(), nl=False)
 
 
+def diagnostics_json(result: Any) -> str:
+    """A load result's diagnostics as `validate -o json` prints them (for other commands'
+    `-o json` on invalid files: tools always get a document)."""
+    diagnostics = list(result.diagnostics)
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    summary = _summary(len(result.files), result.documents, errors, warnings)
+    return _render_json(diagnostics, result, summary, errors, warnings)
+
+
 def _probe(campaigns: Sequence[Any]) -> list[Diagnostic]:
     try:
         from runner.cameras.probe import probe_diagnostics

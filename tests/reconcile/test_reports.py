@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -74,3 +75,17 @@ async def test_every_unregistered_camera_is_reported_with_did_you_mean(sandbox: 
             "plane (did you mean model REALSENSE_D435?") in message
     assert "test.yaml:12:1: camera REALSENSE_D435 999999999999 is not registered" in message
     assert "936322070512" not in message
+
+
+def test_plan_json_on_invalid_files_prints_the_diagnostics_document(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(CAMPAIGN.format(name="bad", bitrate=1000000)
+                                       .replace("trigger: scheduled", "trigger: sometimes"))
+    planned = run(["plan", "bad.yaml", "-o", "json"], tmp_path)
+    validated = run(["validate", "bad.yaml", "-o", "json"], tmp_path)
+    assert planned.returncode == 1 and validated.returncode == 1
+    document = json.loads(planned.stdout)
+    assert document == json.loads(validated.stdout)
+    assert document["valid"] is False and document["diagnostics"][0]["file"] == "bad.yaml"
+    empty = run(["plan", "nothing-here", "-o", "json"], tmp_path)
+    assert empty.returncode == 1
+    assert json.loads(empty.stdout)["diagnostics"][-1]["code"] == "CMP120"
