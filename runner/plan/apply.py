@@ -105,14 +105,19 @@ async def apply_plan(
         refuse_blocked(current)
         if current.writes.empty():
             return ApplyResult(current, writes, conflicts)
+        sent: list[dict[str, int]] = []  # the version tokens of each chunk sent
         try:
-            writes += await _write(cp, current, rng)
+            writes += await _write(cp, current, rng, sent)
             break
         except WriteConflict as exc:
             conflicts += 1
             fresh = await make_plan(cp, current.desired, current.now, current.options)
             if fresh.writes.empty():
-                # Our own commit whose answer was lost, or another apply did the same work.
+                if sent and dict(fresh.versions) == sent[-1]:
+                    # Our own tokens won: the commit's answer was lost and the transport's
+                    # retry lost the compare-and-set to it. We wrote `current`; nobody else.
+                    return ApplyResult(current, writes + len(sent), conflicts - 1)
+                # Another apply did the same work (or destroyed them, dropping the tokens).
                 return ApplyResult(fresh, writes, conflicts)
             if fresh.versions == current.versions:
                 raise  # nobody else wrote: a genuine constraint problem, not a race
@@ -144,13 +149,17 @@ def refuse_blocked(plan: Plan) -> None:
         raise PlanError(plan.blocked[0] + more)
 
 
-async def _write(cp: StateStore, plan: Plan, rng: random.Random) -> int:
-    """Send the plan's writes; returns the number of requests (chunks) sent."""
+async def _write(cp: StateStore, plan: Plan, rng: random.Random,
+                 sent: list[dict[str, int]]) -> int:
+    """Send the plan's writes; returns the number of requests (chunks) sent. Each chunk's
+    new version tokens are appended to `sent` before it goes (so a conflict can tell
+    whether the winner was us)."""
     chunks = split_writes(plan.writes, MAX_ROWS_PER_REQUEST)
     versions = dict(plan.versions)
     for index, chunk in enumerate(chunks):
         last = index == len(chunks) - 1
         tokens = {c: new_token(rng) for c in plan.desired.campaigns}
+        sent.append(tokens)
         await cp.write(chunk, expected=versions, tokens=tokens, now=plan.now,
                        drop_versions=last and plan.options.destroy)
         versions = tokens

@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 
+from runner.compile import compile_campaigns
 from runner.errors import PlanError
+from runner.plan.apply import apply_plan, make_plan
+from runner.plan.model import PlanOptions
 from runner.plan.render import render_markdown
 
 from .helpers import D435_A, D435_LAB, NOW, UTC, camera, campaign, stream
-from .support import converge, plan_for
+from .support import control_plane, converge, plan_for
 from .test_commands import CAMPAIGN, run
 
 RULES = """\
@@ -89,3 +92,27 @@ def test_plan_json_on_invalid_files_prints_the_diagnostics_document(tmp_path: Pa
     empty = run(["plan", "nothing-here", "-o", "json"], tmp_path)
     assert empty.returncode == 1
     assert json.loads(empty.stdout)["diagnostics"][-1]["code"] == "CMP120"
+
+
+async def test_a_lost_response_reports_what_was_written(sandbox: Any) -> None:
+    wanted = campaign("lost", cameras=(camera(), camera(D435_LAB, line=11)))
+    expected = (await plan_for(sandbox, [wanted], NOW)).counts()
+    # Every write commits, then its answer is lost; the transport's retry then loses the
+    # compare-and-set to our own first attempt.
+    sandbox.faults(timeout_after_commit_rate=1.0, timeout_hang_ms=10)
+    result = await converge(sandbox, [wanted], NOW)
+    assert sandbox.stats()["faults"].get("timeout_after_commit", 0) >= 1
+    sandbox.faults()
+    assert result.plan.counts() == expected == (7, 0, 0)
+    assert result.conflicts == 0  # no other apply ran
+    assert (await plan_for(sandbox, [wanted], NOW)).writes.empty()
+
+
+async def test_another_applies_work_is_not_reported_as_ours(sandbox: Any) -> None:
+    wanted = campaign("twice")
+    async with control_plane(sandbox) as cp:
+        stale = await make_plan(cp, compile_campaigns([wanted], NOW), NOW, PlanOptions())
+    await converge(sandbox, [wanted], NOW)  # someone else applies the same campaign first
+    async with control_plane(sandbox) as cp:
+        result = await apply_plan(cp, stale)
+    assert result.conflicts == 1 and result.plan.counts() == (0, 0, 0)
