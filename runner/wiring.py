@@ -29,6 +29,25 @@ from runner.settings import (
 from runner.urls import redact_url
 
 SANDBOX_FLEET_URL = "http://sandbox.invalid/api/v1"
+# The transport's retry schedule (runner/adapters/controlplane/transport.py): at most 8
+# attempts, waits of 0.05 s doubling up to `max_backoff`, each plus up to 0.2 s of jitter.
+MAX_ATTEMPTS = 8
+MAX_BACKOFF = 4.0
+FIRST_WAIT, JITTER = 0.05, 0.2
+
+
+def retry_budget(timeout: float) -> tuple[int, float]:
+    """(attempts, max_backoff) whose waits add up to at most twice `timeout`: `--timeout 0.5`
+    gives up on an unreachable control plane in about a second, the default 30 s keeps the
+    full 8 attempts. Always one retry, so a single blip is survived."""
+    max_backoff = min(MAX_BACKOFF, timeout)
+    attempts, waited = 2, min(FIRST_WAIT, max_backoff) + JITTER
+    while attempts < MAX_ATTEMPTS:
+        wait = min(FIRST_WAIT * 2 ** (attempts - 1), max_backoff) + JITTER
+        if waited + wait > 2 * timeout:
+            break
+        attempts, waited = attempts + 1, waited + wait
+    return attempts, max_backoff
 
 
 @dataclass
@@ -60,8 +79,9 @@ class Backends:
 
     def control_plane(self) -> ControlPlane:
         """A control-plane client (use with `async with`)."""
-        return ControlPlane(self.control, transport=self.transport,
-                            schema_cache=self.schema_cache)
+        attempts, max_backoff = retry_budget(self.control.timeout)
+        return ControlPlane(self.control, transport=self.transport, attempts=attempts,
+                            max_backoff=max_backoff, schema_cache=self.schema_cache)
 
     def fleet(self) -> FleetClient | None:
         """A fleet API client (use with `async with`), or None when none is configured."""

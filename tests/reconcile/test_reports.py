@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import socket
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,11 @@ from typing import Any
 import pytest
 
 from runner.compile import compile_campaigns
-from runner.errors import PlanError
+from runner.errors import ControlPlaneError, PlanError
 from runner.plan.apply import apply_plan, make_plan
 from runner.plan.model import PlanOptions
 from runner.plan.render import render_markdown
+from runner.wiring import resolve_backends, retry_budget
 
 from .helpers import D435_A, D435_LAB, NOW, UTC, camera, campaign, stream
 from .support import control_plane, converge, plan_for
@@ -116,3 +118,26 @@ async def test_another_applies_work_is_not_reported_as_ours(sandbox: Any) -> Non
     async with control_plane(sandbox) as cp:
         result = await apply_plan(cp, stale)
     assert result.conflicts == 1 and result.plan.counts() == (0, 0, 0)
+
+
+@pytest.mark.parametrize("timeout", [0.1, 0.5, 1.0, 2.0])
+def test_retries_fit_the_timeout(timeout: float) -> None:
+    attempts, max_backoff = retry_budget(timeout)
+    longest = sum(min(0.05 * 2 ** n, max_backoff) + 0.2 for n in range(attempts - 1))
+    assert attempts >= 2 and longest <= 2 * timeout + 0.25
+
+
+async def test_an_unreachable_control_plane_gives_up_within_the_timeouts_budget(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as free:  # a loopback port nobody listens on: connection refused
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    env = {"HASURA_GRAPHQL_ENDPOINT": f"http://127.0.0.1:{port}/v1/graphql",
+           "HASURA_GRAPHQL_ADMIN_SECRET": "x"}
+    default = resolve_backends(env=env, workdir=tmp_path).control_plane()
+    assert default._graphql.attempts == 8  # the default 30 s keeps the full retry schedule
+    backends = resolve_backends(env=env, workdir=tmp_path, timeout=0.5)
+    with pytest.raises(ControlPlaneError, match="unreachable or failing after 4 attempts"):
+        async with backends.control_plane() as cp:
+            await cp.read_state(("x",), ())
