@@ -233,6 +233,9 @@ class _Builder:
                 reason=("same camera under an id the tool did not derive: replaced by one "
                         "that it did" if declared else "camera no longer declared"),
             ))
+            # Its streams go with it (the record's delete cascades), counted as a pruned
+            # session's are: the same camera removed costs the same in the summary.
+            out.extend(_streams_deleted(want.name, old, "with its record"))
             self.delete_records.append(old.id)
         for record in want.records:
             have_record = existing.get(record.id)
@@ -305,12 +308,7 @@ class _Builder:
                 session=have.name, reason="with its session",
                 before={"camera": f"{record.model}:{record.serial}"},
             ))
-            for stream in record.streams:
-                self.changes.append(Change(
-                    action="delete", kind="stream", address=f"{address}/{stream.columns['type']}",
-                    id=stream.id, session=have.name, reason="with its session",
-                    before=dict(stream.columns),
-                ))
+            self.changes.extend(_streams_deleted(have.name, record, "with its session"))
         self.delete_sessions.append(have.id)
 
 
@@ -321,6 +319,13 @@ def _noop_reason(want: DesiredSession, have: ActualSession) -> str:
         return f"up to date ({have.state} is runtime state: window open or over)"
     return "up to date"
 
+
+def _streams_deleted(session: str, record: ActualRecord, reason: str) -> list[Change]:
+    """The delete changes of a deleted record's streams (removed by the record's cascade)."""
+    address = f"{session}/{record.model}:{record.serial}"
+    return [Change(action="delete", kind="stream", address=f"{address}/{stream.columns['type']}",
+                   id=stream.id, session=session, reason=reason, before=dict(stream.columns))
+            for stream in record.streams]
 
 
 def _record_created(want: DesiredSession, record: DesiredRecord, reason: str) -> list[Change]:

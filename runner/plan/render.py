@@ -111,7 +111,7 @@ def _change_lines(change: Change, paint: Callable[[str, str], str]) -> list[str]
 def _worth_saying(change: Change) -> bool:
     if change.kind == "session":
         return change.action == "update"
-    return change.reason not in ("new session", "with its session")
+    return change.reason not in ("new session", "with its session", "with its record")
 
 
 def plan_to_json(plan: Plan, *, recordings: list[dict[str, Any]] | None = None) -> dict[str, Any]:

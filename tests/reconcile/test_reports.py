@@ -141,3 +141,13 @@ async def test_an_unreachable_control_plane_gives_up_within_the_timeouts_budget(
     with pytest.raises(ControlPlaneError, match="unreachable or failing after 4 attempts"):
         async with backends.control_plane() as cp:
             await cp.read_state(("x",), ())
+
+
+async def test_a_removed_camera_counts_its_streams_as_a_pruned_session_does(sandbox: Any) -> None:
+    both = campaign("del", cameras=(camera(), camera(D435_LAB, line=11)))
+    await converge(sandbox, [both], NOW)
+    removed = await plan_for(sandbox, [dataclasses.replace(both, cameras=(camera(),))], NOW)
+    assert removed.counts() == (0, 0, 3)  # the record and its two streams
+    assert [c.kind for c in removed.effective] == ["record", "stream", "stream"]
+    gone = await plan_for(sandbox, [both], NOW, PlanOptions(destroy=True))
+    assert gone.counts() == (0, 0, 7)  # the session, 2 records, 4 streams
