@@ -172,6 +172,9 @@ class _Builder:
             self.transitions.append((want.id, state_to))
         if changed or record_changes:
             self.upserts.append(self._upsert(want, want.state))
+        if restart and not self.options.allow_restart:
+            changes = _blocked(changes)
+            record_changes = _blocked(record_changes)
         self.changes.extend(changes)
         self.changes.extend(record_changes)
         if not changes and not record_changes:
@@ -292,10 +295,12 @@ class _Builder:
                         else "no longer declared; `apply --prune` deletes it"),
             ))
             return
-        if have.state == STARTED and not self.options.force:
+        blocked = have.state == STARTED and not self.options.force
+        if blocked:
             self.blocked.append(
                 f"session {have.name} is Started (recording now); deleting it needs --force"
             )
+        first = len(self.changes)
         self.changes.append(Change(
             action="delete", kind="session", address=have.name, id=have.id, session=have.name,
             before={**have.columns(), "state": have.state},
@@ -309,6 +314,8 @@ class _Builder:
                 before={"camera": f"{record.model}:{record.serial}"},
             ))
             self.changes.extend(_streams_deleted(have.name, record, "with its session"))
+        if blocked:
+            self.changes[first:] = _blocked(self.changes[first:])
         self.delete_sessions.append(have.id)
 
 
@@ -318,6 +325,11 @@ def _noop_reason(want: DesiredSession, have: ActualSession) -> str:
     if have.state != want.state:
         return f"up to date ({have.state} is runtime state: window open or over)"
     return "up to date"
+
+
+def _blocked(changes: list[Change]) -> list[Change]:
+    """The changes, marked as refused: shown in the plan, not counted in its summary."""
+    return [dataclasses.replace(c, blocked=True) for c in changes]
 
 
 def _streams_deleted(session: str, record: ActualRecord, reason: str) -> list[Change]:

@@ -117,6 +117,7 @@ class Change:
     restart: bool = False  # needs an active (Started) session restarted
     estimated_megabytes: float | None = None  # sessions only
     max_size_megabytes: int | None = None
+    blocked: bool = False  # refused as asked (restart without --allow-restart, ...): not counted
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form used by `plan -o json` and saved plans."""
@@ -127,6 +128,8 @@ class Change:
         }
         if self.restart:
             data["restart_required"] = True
+        if self.blocked:
+            data["blocked"] = True
         if self.estimated_megabytes is not None:
             data["estimated_megabytes"] = round(self.estimated_megabytes, 1)
             data["max_size_megabytes"] = self.max_size_megabytes
@@ -199,10 +202,12 @@ class Plan:
         return tuple(c for c in self.changes if c.action != "no-op")
 
     def counts(self) -> tuple[int, int, int]:
-        """(to add, to change, to destroy); a replace counts as one add and one destroy."""
-        add = sum(1 for c in self.changes if c.action in ("create", "replace"))
-        change = sum(1 for c in self.changes if c.action == "update")
-        destroy = sum(1 for c in self.changes if c.action in ("delete", "replace"))
+        """(to add, to change, to destroy); a replace counts as one add and one destroy; a
+        blocked change (`Plan.blocked` says why) is not counted: apply would not make it."""
+        changes = [c for c in self.changes if not c.blocked]
+        add = sum(1 for c in changes if c.action in ("create", "replace"))
+        change = sum(1 for c in changes if c.action == "update")
+        destroy = sum(1 for c in changes if c.action in ("delete", "replace"))
         return add, change, destroy
 
     def has_changes(self) -> bool:

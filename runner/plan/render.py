@@ -29,7 +29,9 @@ def summary_line(plan: Plan) -> str:
             return "No control-plane changes (recording changes are listed above)."
         return "No changes. The control plane matches the campaigns."
     add, change, destroy = plan.counts()
-    return f"Plan: {add} to add, {change} to change, {destroy} to destroy."
+    blocked = sum(1 for c in plan.effective if c.blocked)
+    refused = f" ({blocked} blocked change(s) not counted: see Blocked)" if blocked else ""
+    return f"Plan: {add} to add, {change} to change, {destroy} to destroy.{refused}"
 
 
 def render_text(plan: Plan, *, color: bool = False, recordings_text: str = "") -> str:
@@ -125,6 +127,7 @@ def plan_to_json(plan: Plan, *, recordings: list[dict[str, Any]] | None = None) 
         "options": {"prune": plan.options.prune, "destroy": plan.options.destroy,
                     "allow_restart": plan.options.allow_restart, "force": plan.options.force},
         "summary": {"add": add, "change": change, "destroy": destroy,
+                    "blocked": sum(1 for c in plan.effective if c.blocked),
                     "changes_present": plan.has_changes()},
         "changes": [c.to_json() for c in plan.effective],
         "notes": [c.to_json() for c in plan.changes

@@ -82,8 +82,14 @@ def test_started_session_is_runtime_not_drift_and_restart_is_blocked() -> None:
     bigger = compile_campaigns([campaign(cameras=(camera(), camera(D435_B, line=12)))], NOW)
     plan = plan_changes(bigger, started, NOW)
     assert plan.blocked and "--allow-restart" in plan.blocked[0]
+    # A blocked restart is shown, but not counted as a change: apply would refuse it.
+    assert plan.effective and all(c.blocked for c in plan.effective)
+    assert plan.counts() == (0, 0, 0)
+    assert ("Plan: 0 to add, 0 to change, 0 to destroy. (4 blocked change(s) not counted: "
+            "see Blocked)") in render_text(plan)
+    assert json.loads(render_json(plan))["summary"]["blocked"] == 4
     allowed = plan_changes(bigger, started, NOW, PlanOptions(allow_restart=True))
-    assert not allowed.blocked
+    assert not allowed.blocked and allowed.counts() == (3, 1, 0)
     assert allowed.writes.stop == (desired.sessions[0].id,)
     assert allowed.writes.transitions == ((desired.sessions[0].id, "Scheduled"),)
     # Moving only the end of a Started session is fine in place.
@@ -131,6 +137,7 @@ def test_prune_and_destroy_rules() -> None:
     actual = actual_from(old.sessions, state="Started")
     destroy = plan_changes(old, actual, NOW, PlanOptions(destroy=True))
     assert destroy.blocked and "--force" in destroy.blocked[0]
+    assert destroy.counts() == (0, 0, 0)  # refused without --force: not counted
     forced = plan_changes(old, actual, NOW, PlanOptions(destroy=True, force=True))
     assert forced.writes.delete_sessions == (old.sessions[0].id,)
     assert forced.counts() == (0, 0, 4)
