@@ -18,7 +18,7 @@ from runner.errors import UsageError
 from runner.ops.run import burst_timeline, drive_bursts, iso_ms
 from runner.run.driver import RunEvent, RunResult, SessionRun, SystemClock
 from runner.run.prepare import BurstTarget, burst_targets
-from runner.run.schedule import Action
+from runner.run.schedule import Action, BurstSchedule
 from runner.states import SessionState
 from runner.wiring import Backends, local_state_dir
 
@@ -63,16 +63,20 @@ def run(paths: Sequence[str], dry_run: bool, output: str, max_lateness: str,
         return 0
     backends = backends_from(sandbox=sandbox, insecure=insecure, config_file=config_file,
                              timeout=timeout)
-    result, signum = asyncio.run(_drive(backends, targets, lateness, stop_on_exit, output))
-    _render_result(result, output)
+    schedules: dict[str, BurstSchedule] = {}
+    result, signum = asyncio.run(_drive(backends, targets, lateness, stop_on_exit, output,
+                                        schedules))
+    _render_result(result, output, schedules)
     if signum is not None:
         return SIGNAL_EXIT.get(signum, EXIT_ERROR)
     return EXIT_OK if result.ok else EXIT_ERROR
 
 
 async def _drive(backends: Backends, targets: list[BurstTarget], max_lateness: dt.timedelta,
-                 stop_on_exit: bool, output: str) -> tuple[RunResult, int | None]:
-    """Run the bursts with SIGINT/SIGTERM wired to a clean stop; returns the signal seen."""
+                 stop_on_exit: bool, output: str, schedules: dict[str, BurstSchedule],
+                 ) -> tuple[RunResult, int | None]:
+    """Run the bursts with SIGINT/SIGTERM wired to a clean stop; returns the signal seen
+    (and fills `schedules`, by session name, for the report)."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     received: list[int] = []
@@ -97,7 +101,7 @@ async def _drive(backends: Backends, targets: list[BurstTarget], max_lateness: d
         result = await drive_bursts(
             backends, targets, clock=SystemClock(), stop=stop, max_lateness=max_lateness,
             exit_state=SessionState.STOPPED if stop_on_exit else SessionState.STANDBY,
-            on_event=on_event, on_runs=_announce_all,
+            on_event=on_event, on_runs=lambda runs: _announce_all(runs, schedules),
             on_note=lambda text: click.echo(text, err=True))
         return result, (received[0] if received else None)
     finally:
@@ -114,9 +118,21 @@ def _duration(option: str, text: str) -> dt.timedelta:
         raise UsageError(f"{option}: {exc}") from exc
 
 
+def cut_short(schedule: BurstSchedule) -> dict[int, float]:
+    """The bursts the window's end cuts short: {burst index: seconds they record}."""
+    return {b.index: (b.stop - b.start).total_seconds() for b in schedule.bursts
+            if b.stop - b.start < schedule.record}
+
+
 def _render_timeline(targets: list[BurstTarget], now: dt.datetime, output: str) -> None:
     """The timeline a run would follow (a dry run never talks to the backend)."""
     sessions = burst_timeline(targets, now, local_state_dir())
+    for entry in sessions:
+        for burst in entry["bursts"]:
+            length = (dt.datetime.fromisoformat(burst["stop"])
+                      - dt.datetime.fromisoformat(burst["start"])).total_seconds()
+            burst["cut_short"] = length < entry["record_seconds"]
+            burst["record_seconds"] = length
     if output == "json":
         click.echo(json.dumps({"dry_run": True, "now": iso_ms(now), "sessions": sessions},
                               indent=2))
@@ -130,16 +146,19 @@ def _render_timeline(targets: list[BurstTarget], now: dt.datetime, output: str) 
                       else ""))
         for burst in entry["bursts"]:
             earlier = "  (started by an earlier run)" if burst["started_earlier"] else ""
+            short = (f"  (cut short at the window's end: {burst['record_seconds']:g}s of "
+                     f"{entry['record_seconds']:g}s)" if burst["cut_short"] else "")
             click.echo(f"  burst {burst['index'] + 1:>4}  Started {burst['start']}  "
-                       f"Standby {burst['stop']}{earlier}")
+                       f"Standby {burst['stop']}{earlier}{short}")
         if entry["cut"]:
             click.echo(f"  ({entry['cut']} burst(s) do not fit before the window ends and "
                        "will not run)")
     click.echo("dry run: nothing was sent to the backend")
 
 
-def _announce_all(runs: Sequence[SessionRun]) -> None:
+def _announce_all(runs: Sequence[SessionRun], schedules: dict[str, BurstSchedule]) -> None:
     for run_ in runs:
+        schedules[run_.schedule.session] = run_.schedule
         _announce(run_)
 
 
@@ -156,6 +175,12 @@ def _announce(run_: SessionRun) -> None:
     first = next((s for s in plan.steps if s.action is Action.START), None)
     if first is not None:
         parts.append(f"next start {iso_ms(first.deadline)}")
+    for burst, seconds in cut_short(run_.schedule).items():
+        parts.append(f"burst {burst + 1} cut short at the window's end ({seconds:g}s of "
+                     f"{run_.schedule.record.total_seconds():g}s)")
+    if run_.schedule.cut:
+        parts.append(f"{run_.schedule.cut} burst(s) cut: they do not fit before the window "
+                     "ends")
     click.echo("; ".join(parts), err=True)
     for skip in plan.skipped:
         click.echo(f"{run_.schedule.session}: burst {skip.burst + 1} skipped: {skip.reason}",
@@ -170,14 +195,16 @@ def _echo_event(event: RunEvent) -> None:
     click.echo(f"{stamp} {loud}{event.session}: {burst} {event.kind}{detail}", err=True)
 
 
-def _render_result(result: RunResult, output: str) -> None:
+def _render_result(result: RunResult, output: str,
+                   schedules: dict[str, BurstSchedule] | None = None) -> None:
     if result.interrupted:
         click.echo(f"interrupted: sessions set back to {result.exit_state} "
                    f"({result.exit_seconds * 1000:.0f} ms)", err=True)
     if output == "json":
-        click.echo(json.dumps(_result_json(result), indent=2))
+        click.echo(json.dumps(_result_json(result, schedules or {}), indent=2))
         return
     for session in result.sessions:
+        schedule = (schedules or {}).get(session.session)
         total = len(session.started) + len(session.done_before)
         click.echo(f"{session.session}: {len(session.started)} burst(s) started this run"
                    + (f" ({total} in all)" if session.done_before else "")
@@ -191,6 +218,15 @@ def _render_result(result: RunResult, output: str) -> None:
                            f"  (n={figures.count})")
         for skip in session.skipped:
             click.echo(f"  burst {skip.burst + 1} skipped: {skip.reason}")
+        if schedule is not None:
+            short = cut_short(schedule)
+            for burst in session.started:
+                if burst in short:
+                    click.echo(f"  burst {burst + 1} cut short by the window's end: "
+                               f"{short[burst]:g}s of {schedule.record.total_seconds():g}s")
+            if schedule.cut:
+                click.echo(f"  {schedule.cut} burst(s) of the pattern cut: they do not fit "
+                           "before the window ends")
         for failed in session.failed:
             click.echo(f"  burst {failed.burst + 1} {failed.state} failed after "
                        f"{failed.attempts} attempt(s): {failed.error}")
@@ -200,7 +236,15 @@ def _render_result(result: RunResult, output: str) -> None:
                        f"{session.session} PATH`", err=True)
 
 
-def _result_json(result: RunResult) -> dict[str, Any]:
+def _result_json(result: RunResult, schedules: dict[str, BurstSchedule]) -> dict[str, Any]:
+    def cuts(session: str) -> dict[str, Any]:
+        schedule = schedules.get(session)
+        if schedule is None:
+            return {"cut_short": [], "cut": 0}
+        short = cut_short(schedule)
+        return {"cut_short": [{"burst": b, "seconds": s} for b, s in short.items()],
+                "cut": schedule.cut}
+
     return {
         "ok": result.ok,
         "interrupted": result.interrupted,
@@ -215,6 +259,7 @@ def _result_json(result: RunResult) -> dict[str, Any]:
                 "done_before": list(s.done_before),
                 "skipped": [{"burst": k.burst, "reason": k.reason} for k in s.skipped],
                 "left_started": s.left_started,
+                **cuts(s.session),
                 "final_state": s.final_state,
                 "lateness": s.lateness.as_dict(),
                 "transitions": [

@@ -18,6 +18,8 @@ from runner.plan.model import PlanOptions
 from runner.plan.render import render_markdown
 from runner.wiring import resolve_backends, retry_budget
 
+from tests.run.helpers import burst_campaign
+
 from .helpers import D435_A, D435_LAB, NOW, UTC, camera, campaign, stream
 from .support import control_plane, converge, plan_for
 from .test_commands import CAMPAIGN, run
@@ -151,3 +153,49 @@ async def test_a_removed_camera_counts_its_streams_as_a_pruned_session_does(sand
     assert [c.kind for c in removed.effective] == ["record", "stream", "stream"]
     gone = await plan_for(sandbox, [both], NOW, PlanOptions(destroy=True))
     assert gone.counts() == (0, 0, 7)  # the session, 2 records, 4 streams
+
+
+def test_a_burst_cut_short_by_the_windows_end_is_reported(tmp_path: Path) -> None:
+    now = dt.datetime.now(UTC)
+    path = burst_campaign(tmp_path / "c.yaml", "short", count=2, record="40m", pause="5m",
+                          now=now)
+    text = run(["run", str(path), "--dry-run"], tmp_path)
+    assert text.returncode == 0, text.stderr
+    lines = [line for line in text.stdout.splitlines() if line.lstrip().startswith("burst")]
+    assert len(lines) == 2 and "cut short" not in lines[0]
+    assert "(cut short at the window's end: " in lines[1] and "s of 2400s)" in lines[1]
+    bursts = json.loads(run(["run", str(path), "--dry-run", "-o", "json"],
+                            tmp_path).stdout)["sessions"][0]["bursts"]
+    assert [b["cut_short"] for b in bursts] == [False, True]
+    assert bursts[0]["record_seconds"] == 2400 and bursts[1]["record_seconds"] < 2400
+
+
+def test_the_run_report_says_which_bursts_were_cut_short(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from runner.commands.run import _render_result
+    from runner.run.driver import RunResult, SessionResult
+    from runner.run.schedule import Burst, BurstSchedule
+    from runner.run.stats import session_lateness
+    from runner.spec.model import Occurrence
+
+    start = dt.datetime(2026, 12, 1, 8, tzinfo=UTC)
+    end = start + dt.timedelta(seconds=22)
+    second = dt.timedelta(seconds=1)
+    schedule = BurstSchedule(
+        session="short", occurrence=Occurrence("", start, end), anchor=start,
+        record=10 * second, pause=5 * second, cut=1,
+        bursts=(Burst(0, start, start + 10 * second), Burst(1, start + 15 * second, end)))
+    session = SessionResult(session="short", session_id="id", campaign="short",
+                            transitions=(), skipped=(), started=(0, 1), done_before=(),
+                            left_started=False, final_state="Standby",
+                            lateness=session_lateness([]))
+    result = RunResult(sessions=(session,), interrupted=False, exit_state="Standby")
+    _render_result(result, "text", {"short": schedule})
+    out = capsys.readouterr().out
+    assert "burst 1 cut short" not in out
+    assert "  burst 2 cut short by the window's end: 7s of 10s" in out
+    assert "  1 burst(s) of the pattern cut: they do not fit before the window ends" in out
+    _render_result(result, "json", {"short": schedule})
+    report = json.loads(capsys.readouterr().out)["sessions"][0]
+    assert report["cut"] == 1 and report["cut_short"] == [{"burst": 1, "seconds": 7.0}]
