@@ -70,8 +70,9 @@ def check_fleet(backends: Backends, campaigns: Sequence[Campaign], *, recordings
     ruled = [c.name for c in campaigns if c.recordings is not None]
     if ruled:
         raise ConfigError(
-            f"campaign(s) {', '.join(ruled)} declare recording rules but no fleet API is configured; "
-            "set $AVALA_BASE_URL and $AVALA_API_KEY, or pass --no-recordings to skip the rules")
+            f"campaign(s) {', '.join(ruled)} declare recording rules but no fleet API is "
+            "configured; set $AVALA_BASE_URL and $AVALA_API_KEY, or pass --no-recordings to skip "
+            "the rules")
 
 
 async def plan_fleet(

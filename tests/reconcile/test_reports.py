@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import socket
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,6 @@ from runner.plan.apply import apply_plan, make_plan
 from runner.plan.model import PlanOptions
 from runner.plan.render import render_markdown
 from runner.wiring import resolve_backends, retry_budget
-
 from tests.run.helpers import burst_campaign
 
 from .helpers import D435_A, D435_LAB, NOW, UTC, camera, campaign, stream
