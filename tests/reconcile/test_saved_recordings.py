@@ -140,9 +140,12 @@ def test_recordings_only_saved_plan_applied_twice_is_harmless(sandbox: Any,
     seed_recordings(sandbox.db_path, [rec("keep-me", tags=("raw",)), rec("second")])
     env = sandbox.env
     # The control plane already matches (applied while no fleet API was configured).
-    first = run(["apply", "tag-only.yaml", "--auto-approve", *AT], workdir, without_fleet(env))
+    refused = run(["apply", "tag-only.yaml", "--auto-approve", *AT], workdir, without_fleet(env))
+    assert refused.returncode == 1 and "$AVALA_BASE_URL" in refused.stderr  # never silent
+    first = run(["apply", "tag-only.yaml", "--auto-approve", "--no-recordings", *AT], workdir,
+                without_fleet(env))
     assert first.returncode == 0, first.stderr
-    assert "no fleet API is configured" in first.stderr
+    assert "skipping the campaigns' recording rules (--no-recordings)" in first.stderr
     made = run(["plan", "tag-only.yaml", "--out", "p.json", *AT], workdir, env)
     assert made.returncode == 0, made.stderr
     assert "No control-plane changes" in made.stdout
