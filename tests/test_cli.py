@@ -116,7 +116,8 @@ def test_sigterm_midway_ends_in_one_line_and_exit_143(tmp_path: Path) -> None:
     env |= {"HASURA_GRAPHQL_ENDPOINT": f"http://127.0.0.1:{port}/v1/graphql",
             "HASURA_GRAPHQL_ADMIN_SECRET": "s3cret-value"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "runner", "plan", str(root / "campaigns"), "--timeout", "60"],
+        [sys.executable, "-m", "runner", "plan", str(root / "campaigns"), "--timeout", "60",
+         "--no-recordings"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
