@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("runner.commands.run", "run", "Drive burst recording (Standby <-> Started)."),
     "trigger": ("runner.commands.trigger", "trigger", "Start or stop a session by hand."),
     "cameras": ("runner.commands.cameras", "cameras", "Discover and list cameras."),
+    "doctor": ("runner.commands.doctor", "doctor_command", "Check the configured backends."),
     "sandbox": ("runner.commands.sandbox", "sandbox", "Serve the local backend emulator."),
 }
 

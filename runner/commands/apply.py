@@ -64,7 +64,7 @@ def apply(
                                                allow_delete=allow_delete,
                                                lock_timeout=lock_timeout)), output)
     now = parse_now(now_text)
-    campaigns = load(paths, now, require=not allow_empty)
+    campaigns = load(paths, now, require=False)  # the refusal below names --allow-empty
     desired = compile_campaigns(campaigns, now, parse_horizon(horizon))
     if not campaigns and not allow_empty:
         raise PlanError(f"no campaigns found in {' '.join(paths)}; nothing to apply "

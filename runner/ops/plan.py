@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from runner.compile import Desired
+from runner.errors import PlanError
 from runner.ops.backends import Backends, ControlPlaneAPI
 from runner.plan.apply import make_plan
+from runner.plan.enums import enum_problems
 from runner.plan.model import Plan, PlanOptions
 from runner.recordings import RecordingPlan, plan_recordings
 from runner.spec.model import Campaign
@@ -32,10 +34,7 @@ async def plan_campaigns(
 ) -> PlanOutcome:
     """What apply would change on the control plane and (unless destroying) in the fleet."""
     async with backends.control_plane() as cp:
-        plan = await make_plan(cp, desired, now, options)
-    if options.destroy:
-        return PlanOutcome(plan)
-    return await with_recordings(backends, plan, campaigns, now)
+        return await plan_with(cp, backends, campaigns, desired, now, options)
 
 
 async def plan_with(
@@ -43,6 +42,12 @@ async def plan_with(
     now: dt.datetime, options: PlanOptions,
 ) -> PlanOutcome:
     """`plan_campaigns` on a connection that is already open (apply keeps it for writing)."""
+    if not options.destroy:
+        problems = enum_problems(campaigns, await cp.offered_enums())
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise PlanError(problems[0] + more + "; `campaign doctor` lists what the control "
+                            "plane offers")
     plan = await make_plan(cp, desired, now, options)
     if options.destroy:
         return PlanOutcome(plan)

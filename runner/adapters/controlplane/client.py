@@ -15,7 +15,7 @@ import httpx
 from runner.adapters.controlplane import documents
 from runner.adapters.controlplane.dialect import Dialect
 from runner.adapters.controlplane.introspect import SchemaCache, load_dialect
-from runner.adapters.controlplane.state import parse_cameras, parse_state
+from runner.adapters.controlplane.state import campaign_spellings, parse_cameras, parse_state
 from runner.adapters.controlplane.transport import (
     ControlPlaneConfig,
     GraphQLClient,
@@ -66,6 +66,13 @@ class ControlPlane:
                 self.config.endpoint, self._cache, self._introspect, refresh=refresh)
             self._graphql.use_schema(self._dialect.schema)
         return self._dialect
+
+    async def offered_enums(self) -> dict[str, tuple[str, ...]]:
+        """The values of each enum the product sends, as the campaign files would spell them."""
+        d = await self.dialect()
+        spellings = campaign_spellings()
+        return {kind: tuple(d.enum_in(kind, v, spellings.get(kind, ())) for v in values)
+                for kind, values in d.enums.items()}
 
     async def execute(self, document: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         """Send one operation (retrying transient failures) and return its `data`."""
