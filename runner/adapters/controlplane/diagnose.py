@@ -39,7 +39,7 @@ USES: dict[tuple[str, str], str] = {
     ("session", "insert"): "apply's upserts (else one insertOne per session, same request)",
     ("session", "insert_one"): "apply's upserts when there is no bulk insert",
     ("session", "update"): "apply's state transitions (else one update by pk per session)",
-    ("session", "delete"): "prune/destroy and the version rows (else one delete by pk each)",
+    ("session", "delete"): "every apply's compare-and-set on the version rows (required)",
     ("session", "delete_by_pk"): "prune/destroy when there is no delete by filter",
     ("record", "delete"): "removing a camera from a session (else one delete by pk each)",
     ("record", "delete_by_pk"): "removing a camera when there is no delete by filter",
