@@ -123,3 +123,10 @@ def test_sessions_carry_their_storage_row() -> None:
     assert storage["data"]["estimatedSize"] == int(upsert.session.estimated_megabytes() * 1e6)
     assert storage["on_conflict"]["update_columns"] == ["estimatedSize"]
     assert dt.timedelta(0) < upsert.session.end - upsert.session.start
+
+
+def test_postgres_infinite_timestamps_are_read_as_the_extremes() -> None:
+    from runner.adapters.controlplane.wire import from_wire
+
+    assert from_wire("infinity").year == 9999 and from_wire("-infinity").year == 1
+    assert from_wire("2026-12-01T08:00:00") == dt.datetime(2026, 12, 1, 8, tzinfo=dt.timezone.utc)

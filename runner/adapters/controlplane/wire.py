@@ -32,7 +32,11 @@ def to_wire(moment: dt.datetime) -> str:
 
 
 def from_wire(text: str) -> dt.datetime:
-    """A control-plane `timestamp` (UTC wall time) as an aware datetime."""
+    """A control-plane `timestamp` (UTC wall time) as an aware datetime; Postgres' `infinity`
+    and `-infinity` (a session made by hand may have them) as the extremes."""
+    if text in ("infinity", "-infinity"):
+        extreme = dt.datetime.max if text == "infinity" else dt.datetime.min
+        return extreme.replace(tzinfo=dt.timezone.utc, microsecond=0)
     value = dt.datetime.fromisoformat(text.rstrip("Z"))
     return value.replace(tzinfo=dt.timezone.utc, microsecond=0)
 
