@@ -85,15 +85,21 @@ class ControlPlane:
         named cameras, in one query."""
         def build(d: Dialect) -> tuple[str, Mapping[str, Any]]:
             wire = Wire(d)
-            return documents.read_state(d), {"sessions": wire.session_filter(campaigns),
-                                             "cameras": wire.camera_filter(cameras)}
+            filters = wire.session_filters(campaigns)
+            variables: dict[str, Any] = dict(zip(documents.session_aliases(len(filters)),
+                                                 filters, strict=True))
+            variables["cameras"] = wire.camera_filter(cameras)
+            return documents.read_state(d, len(filters)), variables
 
         data = await self._run(build)
         assert self._dialect is not None
+        aliases = documents.session_aliases(len(Wire(self._dialect).session_filters(campaigns)))
         try:
-            if not all(isinstance(data.get(key), list) for key in ("sessions", "cameras")):
+            if not all(isinstance(data.get(key), list) for key in (*aliases, "cameras")):
                 raise ValueError("no 'sessions' and 'cameras' lists")
-            return parse_state(self._dialect, data, campaigns)
+            merged = {"sessions": [row for alias in aliases for row in data[alias]],
+                      "cameras": data["cameras"]}
+            return parse_state(self._dialect, merged, campaigns)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise self._odd_answer("the state query", exc) from None
 
