@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import email.utils
 import os
 import random
 import signal
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -200,3 +202,60 @@ def test_odd_control_plane_answers_are_one_line_errors(body: dict[str, Any], wor
 
     with pytest.raises(ControlPlaneError, match=words):
         asyncio.run(read())
+
+
+class ThrottlingGateway(httpx.AsyncBaseTransport):
+    """A rate-limiting gateway in front of the sandbox's Hasura (the sandbox's own 429 fault
+    covers its fleet API only): answers 429 with the given `Retry-After` values, one per
+    request, then lets requests through."""
+
+    def __init__(self, *retry_after: str | None) -> None:
+        self.pending = list(retry_after)
+        self.inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.pending:
+            value = self.pending.pop(0)
+            return httpx.Response(429, headers={"Retry-After": value} if value else {},
+                                  json={"message": "API rate limit exceeded"})
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_control_plane_waits_out_429s_from_a_gateway(sandbox) -> None:
+    from runner.adapters.controlplane import ControlPlane, ControlPlaneConfig
+    from runner.adapters.controlplane.transport import GraphQLClient
+    from runner.errors import ControlPlaneError
+
+    config = ControlPlaneConfig(sandbox.graphql_url, sandbox.admin_secret, 10.0)
+    waits: list[float] = []
+
+    async def recorded_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    later = email.utils.formatdate(time.time() + 30, usegmt=True)
+    # One try against failures: the 429s must not use it up, only their own budget.
+    async with GraphQLClient(config, transport=ThrottlingGateway("2", later, None),
+                             attempts=1, sleep=recorded_sleep, rng=random.Random(3)) as client:
+        data = await client.execute("{ cameras(limit: 1) { id } }", {})
+    assert len(data["cameras"]) == 1 and client.round_trips == 4
+    assert waits[0] == 2.0 and 25 <= waits[1] <= 30  # delta-seconds, then an HTTP-date
+    assert 0 <= waits[2] <= 0.4  # no Retry-After: full jitter (third 429: ceiling 0.1 * 2**2)
+    assert sandbox.stats()["graphql"]["requests"] == 1  # the gateway held the rest back
+
+    async with GraphQLClient(config, transport=ThrottlingGateway("0.25", "500", "1"),
+                             rate_limited=2, retry_after_max=0.5, sleep=recorded_sleep) as client:
+        with pytest.raises(ControlPlaneError) as err:
+            await client.execute("{ cameras(limit: 1) { id } }", {})
+    assert str(err.value) == (f"control plane {sandbox.graphql_url} still rate limited after 3 "
+                              "HTTP 429 answers; try again later")
+    assert waits[3:] == [0.25, 0.5] and client.round_trips == 3  # "500" s capped at 0.5 s
+
+    # The adapter as the commands build it (real sleeps: a gateway asking for 0 s).
+    async with ControlPlane(config, transport=ThrottlingGateway("0", "0")) as cp:
+        actual = await cp.read_state(("nothing-here",), ())
+        assert cp.round_trips == 3
+    assert actual.sessions == ()
+
