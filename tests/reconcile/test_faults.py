@@ -259,3 +259,73 @@ async def test_control_plane_waits_out_429s_from_a_gateway(sandbox) -> None:
         assert cp.round_trips == 3
     assert actual.sessions == ()
 
+
+class RivalApplies:
+    """The control plane, with another apply committing its own version of the campaigns
+    just before each of our first `times` writes (so each of them loses the race)."""
+
+    def __init__(self, cp: Any, rivals: list[Any], times: int) -> None:
+        self.cp, self.rivals, self.left = cp, rivals, times
+
+    async def read_state(self, campaigns: Any, cameras: Any) -> Any:
+        return await self.cp.read_state(campaigns, cameras)
+
+    async def write(self, writes: Any, **kwargs: Any) -> None:
+        from runner.plan.apply import apply_plan, make_plan
+
+        if self.left:
+            self.left -= 1
+            rival = self.rivals[self.left % 2]
+            await apply_plan(self.cp, await make_plan(self.cp, rival, NOW, PlanOptions()))
+        await self.cp.write(writes, **kwargs)
+
+
+class FakeTime:
+    """A monotonic clock that only moves when apply sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+async def test_lost_races_back_off_with_full_jitter_until_the_lock_timeout(sandbox) -> None:
+    from runner.compile import compile_campaigns
+    from runner.errors import LockError
+    from runner.plan.apply import apply_plan, make_plan
+
+    from .support import control_plane
+
+    def bitrate(value: int) -> Any:
+        return campaign("yard", cameras=(camera(streams=(stream("color", bitrate=value),)),))
+
+    await converge(sandbox, [bitrate(1_000_000)], NOW)
+    rivals = [compile_campaigns([bitrate(b)], NOW) for b in (2_000_000, 3_000_000)]
+    ours, again = (compile_campaigns([bitrate(b)], NOW) for b in (4_000_000, 5_000_000))
+    async with control_plane(sandbox) as cp:
+        clock = FakeTime()
+        store = RivalApplies(cp, rivals, times=4)
+        result = await apply_plan(store, await make_plan(cp, ours, NOW, PlanOptions()),
+                                  lock_timeout=60, rng=random.Random(8), sleep=clock.sleep,
+                                  monotonic=clock.monotonic)
+        assert result.conflicts == 4
+        # Full jitter under a doubling ceiling (0.1 s first, 2 s at most).
+        ceilings = (0.1, 0.2, 0.4, 0.8)
+        assert all(0 <= w <= cap for w, cap in zip(clock.sleeps, ceilings, strict=True))
+        assert {s["bitrate"] for s in rows(sandbox)["streams"]} == {4_000_000}
+
+        clock = FakeTime()
+        store = RivalApplies(cp, rivals, times=1000)
+        with pytest.raises(LockError, match=r"for 1s \(--lock-timeout\)"):
+            await apply_plan(store, await make_plan(cp, again, NOW, PlanOptions()),
+                             lock_timeout=1, rng=random.Random(8), sleep=clock.sleep,
+                             monotonic=clock.monotonic)
+        # No try started after the deadline; the one before it still did.
+        assert clock.now >= 1 and sum(clock.sleeps[:-1]) < 1 and store.left > 900
+    assert_no_duplicates_or_orphans(sandbox)
