@@ -235,7 +235,11 @@ async def test_control_plane_waits_out_429s_from_a_gateway(sandbox) -> None:
     from runner.adapters.controlplane.transport import GraphQLClient
     from runner.errors import ControlPlaneError
 
+    from tests.reconcile.support import warm_schema_cache
+
     config = ControlPlaneConfig(sandbox.graphql_url, sandbox.admin_secret, 10.0)
+    cache = warm_schema_cache(sandbox)
+    sandbox.reset()  # count only this test's requests
     waits: list[float] = []
 
     async def recorded_sleep(seconds: float) -> None:
@@ -260,7 +264,8 @@ async def test_control_plane_waits_out_429s_from_a_gateway(sandbox) -> None:
     assert waits[3:] == [0.25, 0.5] and client.round_trips == 3  # "500" s capped at 0.5 s
 
     # The adapter as the commands build it (real sleeps: a gateway asking for 0 s).
-    async with ControlPlane(config, transport=ThrottlingGateway("0", "0")) as cp:
+    async with ControlPlane(config, transport=ThrottlingGateway("0", "0"),
+                            schema_cache=cache) as cp:
         actual = await cp.read_state(("nothing-here",), ())
         assert cp.round_trips == 3
     assert actual.sessions == ()
