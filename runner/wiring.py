@@ -16,7 +16,13 @@ from pathlib import Path
 
 import httpx
 
-from runner.adapters.controlplane import ControlPlane, ControlPlaneConfig, Endpoint, SessionStates
+from runner.adapters.controlplane import (
+    ControlPlane,
+    ControlPlaneConfig,
+    ControlPlaneLeases,
+    Endpoint,
+    SessionStates,
+)
 from runner.adapters.fleet import FleetClient
 from runner.settings import STATE_DIR, fleet_settings, resolve_control_plane
 from runner.urls import redact_url
@@ -55,6 +61,14 @@ class Backends:
         if not self.fleet_url or not self.fleet_key:
             return None
         return FleetClient(self.fleet_url, self.fleet_key, transport=self.transport)
+
+    @contextlib.asynccontextmanager
+    async def leases(self) -> AsyncIterator[ControlPlaneLeases]:
+        """The lease store, on a connection of its own (renewals never queue behind, or
+        in front of, a burst's transition); few retries: a renewal has a deadline."""
+        async with ControlPlane(self.control, transport=self.transport, attempts=3,
+                                max_backoff=0.5) as control_plane:
+            yield ControlPlaneLeases(control_plane)
 
     @contextlib.asynccontextmanager
     async def session_states(self) -> AsyncIterator[SessionStates]:

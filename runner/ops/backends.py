@@ -11,6 +11,7 @@ from runner.plan.model import ActualCamera
 from runner.recordings.apply import FleetWriter
 from runner.recordings.plan import FleetReader
 from runner.run.driver import StateSwitch
+from runner.run.lease import LeaseStore
 
 
 class ControlPlaneAPI(StateStore, Protocol):
@@ -64,4 +65,8 @@ class Backends(Protocol):
 
     def session_states(self) -> AbstractAsyncContextManager[StateSwitch]:
         """The burst hot path: fast session state reads and switches."""
+        ...
+
+    def leases(self) -> AbstractAsyncContextManager[LeaseStore]:
+        """Where the campaigns' leases are kept (the control plane), on its own connection."""
         ...

@@ -242,14 +242,6 @@ def burst_status(campaign: Campaign, now: dt.datetime, state_dir: Path) -> Burst
     return BurstStatus(None, None, False, state)
 
 
-def running_elsewhere(state: dict[str, Any] | None) -> int | None:
-    """The id of another live process recorded as running this campaign, if any."""
-    if state is None or state.get("status") != "running":
-        return None
-    pid = state.get("pid")
-    return pid if isinstance(pid, int) and pid != os.getpid() and _alive(pid) else None
-
-
 def _alive(pid: Any) -> bool:
     """Whether a process with this id exists (a run recorded as running may have crashed)."""
     if not isinstance(pid, int) or pid <= 0:
