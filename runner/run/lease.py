@@ -194,7 +194,8 @@ class LeaseKeeper:
             await self.clock.sleep(max(0.0, due - self.clock.monotonic()))
             sent = self.clock.monotonic()
             now = self.clock.now()
-            budget = max(0.1, min(self._trusted_until[c] for c in live) - sent)
+            # At least a second: after a stall the trust is gone, yet the lease may be ours.
+            budget = max(1.0, min(self._trusted_until[c] for c in live) - sent)
             try:
                 kept = await asyncio.wait_for(
                     self.store.renew(live, self.holder, expiry(now, self.ttl)), budget)
