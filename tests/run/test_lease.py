@@ -209,3 +209,19 @@ async def test_plan_prune_and_destroy_never_show_or_touch_a_held_lease(sandbox: 
         assert row is not None and row["name"] == "lab#lease host-a:101 aaaa"
         assert await keeper.release()
         assert lease_row(sandbox, "lab") is None
+
+
+async def test_an_unreachable_control_plane_gives_the_lease_up_when_its_trust_runs_out(
+    sandbox: Any
+) -> None:
+    async with control_plane(sandbox, attempts=1) as cp:
+        leases = ControlPlaneLeases(cp)
+        clock = clock_at(0)
+        keeper = await acquire_leases(leases, ["lu"], A, clock, TTL)
+        sandbox.faults(error_rate=1.0)  # every request answers 5xx from now on
+        lost: list[str] = []
+        await keeper.keep(lambda _campaign, why: lost.append(why))
+        sandbox.faults(error_rate=0.0)
+        assert len(lost) == 1 and "could not renew the lease of campaign 'lu' in time" in lost[0]
+        # Renewals were retried (every second after the first failure) until the trust ran out.
+        assert 25.0 <= clock.t < 27.0 and not keeper.valid("lu")
