@@ -18,7 +18,7 @@ import os
 import re
 import secrets
 import socket
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 
 from runner.ops.backends import Backends
 from runner.run.driver import Clock
@@ -38,11 +38,13 @@ async def hold_leases(
     backends: Backends, campaigns: Sequence[str], holder: Holder, clock: Clock, *,
     ttl: dt.timedelta = DEFAULT_TTL,
     on_lost: Callable[[str, str], None] = lambda _campaign, _why: None,
+    dead: Mapping[str, Holder] | None = None,
 ) -> AsyncIterator[LeaseKeeper]:
     """Hold the campaigns' leases (all or none; LeaseHeld if another driver has one),
-    renewed until the block ends, then released."""
+    renewed until the block ends, then released. `dead`: holders known to have died, whose
+    leases are taken over without waiting for them to expire."""
     async with backends.leases() as store:
-        keeper = await acquire_leases(store, campaigns, holder, clock, ttl)
+        keeper = await acquire_leases(store, campaigns, holder, clock, ttl, dead)
         renewing = asyncio.create_task(keeper.keep(on_lost))
         try:
             yield keeper

@@ -24,6 +24,7 @@ from runner.run.prepare import BurstTarget, resumed_schedule, session_runs
 from runner.run.state import (
     RunJournal,
     SavedSession,
+    crashed_holder,
     load_run_state,
     run_state_path,
     saved_sessions,
@@ -64,17 +65,32 @@ async def drive_bursts(
     session (reported through `on_note` and the result). The run state under
     `backends.state_dir` lets a restarted run resume without starting a burst twice."""
     names = sorted({t.campaign.name for t in targets})
-    async with hold_leases(backends, names, holder or this_process(), clock, ttl=lease_ttl,
+    holder = holder or this_process()
+    async with hold_leases(backends, names, holder, clock, ttl=lease_ttl,
                            on_lost=lambda _campaign, why: on_note(
-                               f"WARNING: {why}; this run stops driving it")) as keeper:
-        return await _drive_held(backends, targets, keeper.fence, clock=clock, stop=stop,
-                                 max_lateness=max_lateness, exit_state=exit_state,
+                               f"WARNING: {why}; this run stops driving it"),
+                           dead=_crashed_here(backends, names, holder)) as keeper:
+        return await _drive_held(backends, targets, keeper.fence, holder, clock=clock,
+                                 stop=stop, max_lateness=max_lateness, exit_state=exit_state,
                                  on_event=on_event, on_runs=on_runs, on_note=on_note)
+
+
+def _crashed_here(backends: Backends, campaigns: Sequence[str],
+                  holder: Holder) -> dict[str, Holder]:
+    """Holders of the campaigns' leases that were runs of this state directory on this host
+    whose process is gone: restarting after a crash need not wait for the lease to expire."""
+    dead: dict[str, Holder] = {}
+    for campaign in campaigns:
+        found = crashed_holder(load_run_state(run_state_path(backends.state_dir, campaign)))
+        if found is not None and found[0] == holder.host:
+            dead[campaign] = Holder(*found)
+    return dead
 
 
 async def _drive_held(
     backends: Backends, targets: Sequence[BurstTarget],
-    fence: Callable[[StateSwitch, dict[str, str]], StateSwitch], *, clock: Clock,
+    fence: Callable[[StateSwitch, dict[str, str]], StateSwitch], holder: Holder, *,
+    clock: Clock,
     stop: asyncio.Event, max_lateness: dt.timedelta, exit_state: SessionState,
     on_event: Callable[[RunEvent], None], on_runs: Callable[[Sequence[SessionRun]], None],
     on_note: Callable[[str], None],
@@ -100,7 +116,8 @@ async def _drive_held(
             mine = [r for r in runs if r.campaign == target.campaign.name]
             journals[target.campaign.name] = RunJournal(
                 paths[target.campaign.name], target.campaign.name,
-                mine, {target.session_name: target.pattern}, now)
+                mine, {target.session_name: target.pattern}, now,
+                (holder.host, holder.pid, holder.token))
         campaign_of = {r.schedule.session: r.campaign for r in runs}
         on_runs(runs)
 

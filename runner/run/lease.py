@@ -63,9 +63,10 @@ class LeaseStore(Protocol):
     """Where leases are kept (the control plane), each call one transaction."""
 
     async def acquire(self, campaigns: Sequence[str], holder: Holder, now: dt.datetime,
-                      expires: dt.datetime) -> bool:
-        """Take every campaign's lease (free, ours, or expired before `now`) or none:
-        False when another holder's unexpired lease is in the way."""
+                      expires: dt.datetime, dead: Mapping[str, Holder] | None = None) -> bool:
+        """Take every campaign's lease (free, ours, expired before `now`, or held by the
+        known-dead holder `dead[campaign]`) or none: False when another holder's unexpired
+        lease is in the way."""
         ...
 
     async def renew(self, campaigns: Sequence[str], holder: Holder,
@@ -112,18 +113,22 @@ def held_message(held: Mapping[str, Lease]) -> str:
 
 
 async def acquire_leases(store: LeaseStore, campaigns: Sequence[str], holder: Holder,
-                         clock: Clock, ttl: dt.timedelta) -> LeaseKeeper:
+                         clock: Clock, ttl: dt.timedelta,
+                         dead: Mapping[str, Holder] | None = None) -> LeaseKeeper:
     """Take the campaigns' leases (all or none) and return their keeper (not yet renewing).
-    Raises LeaseHeld, in one line, when another live holder has any of them."""
+    `dead` names holders known to have died (a crashed run of this very state directory):
+    their leases are taken over at once instead of after expiry. Raises LeaseHeld, in one
+    line, when another live holder has any of them."""
     names = sorted(set(campaigns))
     for _ in range(ACQUIRE_ATTEMPTS):
         sent = clock.monotonic()
         now = clock.now()
-        if await store.acquire(names, holder, now, expiry(now, ttl)):
+        if await store.acquire(names, holder, now, expiry(now, ttl), dead):
             return LeaseKeeper(store, holder, names, clock, ttl, sent)
         current = await store.leases(names)
         held = {c: lease for c, lease in current.items()
-                if lease.holder != holder and lease.expires >= now.replace(microsecond=0)}
+                if lease.holder != holder and lease.expires >= now.replace(microsecond=0)
+                and lease.holder != (dead or {}).get(c)}
         if held:
             raise LeaseHeld(held_message(held), {c: str(lease.holder) for c, lease in held.items()})
     raise LeaseHeld(f"could not take the lease of {', '.join(map(repr, names))} after "

@@ -225,3 +225,35 @@ async def test_an_unreachable_control_plane_gives_the_lease_up_when_its_trust_ru
         assert len(lost) == 1 and "could not renew the lease of campaign 'lu' in time" in lost[0]
         # Renewals were retried (every second after the first failure) until the trust ran out.
         assert 25.0 <= clock.t < 27.0 and not keeper.valid("lu")
+
+
+async def test_a_holder_known_dead_is_taken_over_at_once_and_only_that_one(
+    sandbox: Any
+) -> None:
+    async with store(sandbox) as leases:
+        await acquire_leases(leases, ["ld"], A, clock_at(0), TTL)
+        with pytest.raises(LeaseHeld):  # someone else "known dead" is not A
+            await acquire_leases(leases, ["ld"], B, clock_at(1), TTL,
+                                 dead={"ld": Holder("host-a", 101, "other")})
+        await acquire_leases(leases, ["ld"], B, clock_at(1), TTL, dead={"ld": A})
+        row = lease_row(sandbox, "ld")
+        assert row is not None and row["name"] == "ld#lease host-b:202 bbbb"
+
+
+def test_crashed_holder_is_a_running_run_whose_process_is_gone() -> None:
+    import subprocess
+    import sys
+
+    from runner.run.state import crashed_holder
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    pid = int(gone.stdout)
+    state = {"status": "running", "pid": pid, "lease_holder": ["h", pid, "t"]}
+    assert crashed_holder(state) == ("h", pid, "t")
+    assert crashed_holder({**state, "status": "completed"}) is None
+    import os
+
+    alive = {"status": "running", "pid": os.getpid(), "lease_holder": ["h", os.getpid(), "t"]}
+    assert crashed_holder(alive) is None
+    assert crashed_holder({"status": "running", "pid": pid}) is None  # written before leases

@@ -12,7 +12,8 @@ The name carries the holder, so the ownership rule (`runner.compile.owner_of`) n
 the row for a campaign's session (its id is not the uuid5 of that name): plan, apply, prune
 and destroy never see it. Each step is one transaction:
 
-    acquire: deleteRecordingSessions(where: id = L AND (name = mine OR endDate < now))
+    acquire: deleteRecordingSessions(where: id = L AND (name = mine OR endDate < now
+                                     OR name = a holder known dead))
              insertRecordingSessions(objects: [lease row])        # no on_conflict
              -> `constraint-violation` (RecordingSession_pkey): someone else holds it;
     renew:   updateRecordingSessions(where: id = L AND name = mine, _set: {endDate})
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runner.adapters.controlplane.client import ControlPlane
@@ -100,16 +101,19 @@ def lease_row(campaign: str, holder: Holder, now: dt.datetime,
     }
 
 
-def free_where(campaigns: Sequence[str], holder: Holder, now: dt.datetime) -> dict[str, Any]:
-    """Lease rows that may be replaced: ours, or expired before `now`."""
+def free_where(campaigns: Sequence[str], holder: Holder, now: dt.datetime,
+               dead: Mapping[str, Holder] | None = None) -> dict[str, Any]:
+    """Lease rows that may be replaced: ours, expired before `now`, or a dead holder's."""
     if not campaigns:
         return NOTHING
-    return {"_or": [
-        {"_and": [{"id": {"_eq": lease_id(c)}},
-                  {"_or": [{"name": {"_eq": lease_name(c, holder)}},
-                           {"endDate": {"_lt": to_wire(now)}}]}]}
-        for c in campaigns
-    ]}
+    parts: list[dict[str, Any]] = []
+    for c in campaigns:
+        free: list[dict[str, Any]] = [{"name": {"_eq": lease_name(c, holder)}},
+                                      {"endDate": {"_lt": to_wire(now)}}]
+        if dead and c in dead:
+            free.append({"name": {"_eq": lease_name(c, dead[c])}})
+        parts.append({"_and": [{"id": {"_eq": lease_id(c)}}, {"_or": free}]})
+    return {"_or": parts}
 
 
 def mine_where(campaigns: Sequence[str], holder: Holder) -> dict[str, Any]:
@@ -127,11 +131,11 @@ class ControlPlaneLeases:
         self._cp = control_plane
 
     async def acquire(self, campaigns: Sequence[str], holder: Holder, now: dt.datetime,
-                      expires: dt.datetime) -> bool:
+                      expires: dt.datetime, dead: Mapping[str, Holder] | None = None) -> bool:
         """All the leases or none (False: another holder's unexpired lease is in the way)."""
         rows = [lease_row(c, holder, now, expires) for c in campaigns]
         try:
-            await self._cp.execute(ACQUIRE, {"free": free_where(campaigns, holder, now),
+            await self._cp.execute(ACQUIRE, {"free": free_where(campaigns, holder, now, dead),
                                              "rows": rows})
         except WriteConflict:
             return False
