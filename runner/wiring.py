@@ -17,7 +17,13 @@ from pathlib import Path
 
 import httpx
 
-from runner.adapters.controlplane import ControlPlane, ControlPlaneConfig, Endpoint, SessionStates
+from runner.adapters.controlplane import (
+    ControlPlane,
+    ControlPlaneConfig,
+    ControlPlaneLeases,
+    Endpoint,
+    SessionStates,
+)
 from runner.adapters.controlplane.introspect import SchemaCache
 from runner.adapters.fleet import FleetClient
 from runner.findings import Diagnosis, Finding
@@ -74,6 +80,15 @@ class Backends:
     async def diagnose(self, now: dt.datetime) -> Diagnosis:
         """What `campaign doctor` checks (see `diagnose_backends`)."""
         return await diagnose_backends(self, now)
+
+    @contextlib.asynccontextmanager
+    async def leases(self) -> AsyncIterator[ControlPlaneLeases]:
+        """The lease store, on a connection of its own (renewals never queue behind, or
+        in front of, a burst's transition); few retries: a renewal has a deadline."""
+        async with ControlPlane(self.control, transport=self.transport, attempts=3,
+                                max_backoff=0.5, schema_cache=self.schema_cache
+                                ) as control_plane:
+            yield ControlPlaneLeases(control_plane)
 
     @contextlib.asynccontextmanager
     async def session_states(self) -> AsyncIterator[SessionStates]:

@@ -14,6 +14,7 @@ from runner.plan.model import ActualCamera
 from runner.recordings.apply import FleetWriter
 from runner.recordings.plan import FleetReader
 from runner.run.driver import StateSwitch
+from runner.run.lease import LeaseStore
 
 
 class ControlPlaneAPI(StateStore, Protocol):
@@ -75,4 +76,8 @@ class Backends(Protocol):
 
     async def diagnose(self, now: dt.datetime) -> Diagnosis:
         """Reachability, auth, operations, enums, paging, clock skew (`campaign doctor`)."""
+        ...
+
+    def leases(self) -> AbstractAsyncContextManager[LeaseStore]:
+        """Where the campaigns' leases are kept (the control plane), on its own connection."""
         ...

@@ -234,7 +234,6 @@ async def test_control_plane_waits_out_429s_from_a_gateway(sandbox) -> None:
     from runner.adapters.controlplane import ControlPlane, ControlPlaneConfig
     from runner.adapters.controlplane.transport import GraphQLClient
     from runner.errors import ControlPlaneError
-
     from tests.reconcile.support import warm_schema_cache
 
     config = ControlPlaneConfig(sandbox.graphql_url, sandbox.admin_secret, 10.0)

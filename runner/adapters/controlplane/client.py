@@ -91,7 +91,7 @@ class ControlPlane:
             variables["cameras"] = wire.camera_filter(cameras)
             return documents.read_state(d, len(filters)), variables
 
-        data = await self._run(build)
+        data = await self.send(build)
         assert self._dialect is not None
         aliases = documents.session_aliases(len(Wire(self._dialect).session_filters(campaigns)))
         try:
@@ -108,14 +108,14 @@ class ControlPlane:
         now: dt.datetime, drop_versions: bool = False,
     ) -> None:
         """Run `writes` as one mutation (one transaction), guarded by the version rows."""
-        await self._run(lambda d: documents.write_document(
+        await self.send(lambda d: documents.write_document(
             d, writes, expected, tokens, now, drop_versions=drop_versions))
 
     async def known_cameras(
         self, *, model: str | None = None, device: str | None = None
     ) -> list[ActualCamera]:
         """Every camera (optionally of one model / on one device), by model and serial."""
-        data = await self._run(lambda d: (documents.known_cameras(d),
+        data = await self.send(lambda d: (documents.known_cameras(d),
                                           {"where": Wire(d).camera_where(model, device)}))
         assert self._dialect is not None
         try:
@@ -126,7 +126,7 @@ class ControlPlane:
                 "endpoint a campaign control plane?"
             ) from None
 
-    async def _run(self, build: Build) -> dict[str, Any]:
+    async def send(self, build: Build) -> dict[str, Any]:
         """Build the document in the server's dialect and send it; if it no longer fits a
         cached schema, introspect again and retry once."""
         document, variables = build(await self.dialect())

@@ -79,7 +79,7 @@ def _order_arg(d: Dialect, table: str) -> str:
     return d.arg(table, "select", "order_by") if d.table(table).has("select") else "order_by"
 
 
-class _Mutation:
+class Mutation:
     """One mutation document under construction: variables and aliased root fields."""
 
     def __init__(self, d: Dialect) -> None:
@@ -168,7 +168,7 @@ def write_document(
 ) -> tuple[str, dict[str, Any]]:
     """The single mutation (one transaction) for `writes`, with its variables."""
     wire = Wire(d)
-    m = _Mutation(d)
+    m = Mutation(d)
     # Compare-and-set: release the version rows as read, claim new ones (no on_conflict:
     # if another writer got there first the claim violates the primary key and the whole
     # transaction rolls back).
