@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -207,6 +208,7 @@ class Agent:
         self._load = load or load_files
         self.campaigns: tuple[Campaign, ...] | None = None  # the last good set (all files)
         self._reported_errors: tuple[str, ...] = ()
+        self._signature: tuple[tuple[str, bytes], ...] | None = None
         self._notes_seen: set[str] = set()
         self._desired_before: dict[str, DesiredSession] = {}
         self._last_now: dt.datetime | None = None
@@ -287,7 +289,11 @@ class Agent:
     def _reload(self, now: dt.datetime) -> bool:
         """Take the files' campaigns if they are all valid; else keep the last good set and
         report the errors (once per distinct set of errors)."""
+        signature = files_signature(self.config.paths)
+        if signature is not None and signature == self._signature:
+            return False  # no file changed since the last load: skip parsing (idle passes)
         campaigns, errors = self._load(self.config.paths, now)
+        self._signature = signature
         if errors:
             if errors != self._reported_errors:
                 self._reported_errors = errors
@@ -496,10 +502,16 @@ class Agent:
 
     # -- the loop ----------------------------------------------------------------------------
 
+    def force_reload(self) -> None:
+        """Parse the files on the next pass even if none looks changed (SIGHUP)."""
+        self._signature = None
+
     async def run(self, stop: asyncio.Event, reload: asyncio.Event) -> None:
         """Passes every `interval` (at once when `reload` is set) until `stop`; then shutdown."""
         try:
             while not stop.is_set():
+                if reload.is_set():
+                    self.force_reload()
                 reload.clear()
                 pass_task = asyncio.ensure_future(self.run_pass())
                 stopping = asyncio.ensure_future(stop.wait())
@@ -530,6 +542,23 @@ class Agent:
                                return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
                 waiter.cancel()
+
+
+def files_signature(paths: Sequence[str]) -> tuple[tuple[str, bytes], ...] | None:
+    """(file, content digest) of every campaign file `paths` name (contents, not mtimes: two
+    edits within one timestamp tick still differ); None when one cannot be read (then the
+    files are loaded, and the loader reports why)."""
+    from runner.spec.loader import expand_paths
+
+    entries: list[tuple[str, bytes]] = []
+    for name in expand_paths(paths):
+        try:
+            with open(name, "rb") as handle:
+                digest = hashlib.blake2b(handle.read(), digest_size=16).digest()
+        except OSError:
+            return None
+        entries.append((name, digest))
+    return tuple(entries)
 
 
 def load_files(paths: Sequence[str], now: dt.datetime
