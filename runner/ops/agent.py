@@ -35,7 +35,7 @@ from runner.compile import (
     session_id,
     session_name,
 )
-from runner.errors import CampaignError
+from runner.errors import CampaignError, ControlPlaneError, FleetError
 from runner.ops.apply import ApplyHooks, ApplyOutcome, apply_campaigns
 from runner.ops.backends import Backends, ControlPlaneAPI, FleetAPI
 from runner.ops.run import drive_bursts
@@ -47,6 +47,7 @@ from runner.spec.selectors import Selector, select_campaigns
 from runner.spec.windows import occurrences
 
 Level = Literal["info", "warning", "error"]
+CONTROL_PLANE, FLEET = "control plane", "fleet API"  # HealthState's backend words
 FIRST_LOOKBACK = dt.timedelta(days=1)  # how far back the first pass looks for missed windows
 
 
@@ -225,11 +226,17 @@ class Agent:
         now = now or self.clock.now()
         began = time.monotonic()
         self.passes += 1
+        unreachable: set[str] = set()
         try:
             report = await self._pass(now)
         except (CampaignError, OSError) as exc:
             report = PassReport(now, ok=False, error=str(exc))
             self.log(AgentEvent("error", "pass", f"pass failed: {exc}", {"now": _iso(now)}))
+            if "unreachable" in str(exc):  # the adapters' wording for transport failures
+                if isinstance(exc, ControlPlaneError):
+                    unreachable.add(CONTROL_PLANE)
+                elif isinstance(exc, FleetError):
+                    unreachable.add(FLEET)
         duration = time.monotonic() - began
         if self.metrics is not None:
             if report.ok:
@@ -242,9 +249,9 @@ class Agent:
                 self.metrics.pass_failed(duration=duration)
             self.metrics.set_leases_held(len(self.drivers))
         if self.health is not None:
+            for backend in (CONTROL_PLANE, FLEET):
+                self.health.backend_reachable(backend, backend not in unreachable)
             self.health.pass_finished(report.ok)
-            unreachable = report.error is not None and "control plane" in report.error.lower()
-            self.health.backend_reachable("control plane", not unreachable)
         if report.ok:
             self._last_now = now
         return report
@@ -434,10 +441,12 @@ class Agent:
                     on_note=lambda text: self.log(AgentEvent("info", "driver", text)))
             finally:
                 lost.cancel()
-            if lease.lost.is_set():
-                self.log(AgentEvent("warning", "lease", f"{name}: lease lost; driver stopped, "
-                                    "sessions back to Standby", {"campaign": name}))
         self._report_run(result)
+        if lease.lost.is_set():
+            self.log(AgentEvent("warning", "lease", f"{name}: lease lost; driver stopped, "
+                                "sessions back to Standby; retried next pass",
+                                {"campaign": name}))
+            return None  # not done: a later pass tries again (the new holder may die)
         return result
 
     def _burst_event(self, event: RunEvent) -> None:
@@ -474,7 +483,8 @@ class Agent:
                 continue
             exc = driver.task.exception()
             if exc is None:
-                self._driven.add(sid)
+                if driver.task.result() is not None:  # None: the lease was lost
+                    self._driven.add(sid)
             else:
                 self.log(AgentEvent("error", "driver", f"{driver.target.session_name}: driver "
                                     f"failed: {exc}; retrying next pass",

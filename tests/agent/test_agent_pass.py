@@ -6,12 +6,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from runner.compile import session_id
-from runner.ops.agent import Agent, AgentConfig, AgentEvent, PassReport
+from runner.ops.agent import Agent, AgentConfig, AgentEvent, Lease, PassReport
 from runner.run.driver import SystemClock
 from runner.spec.loader import load_campaigns
 from runner.spec.model import RecurringWindow
@@ -206,3 +208,48 @@ def test_standby_window_gets_a_driver_that_puts_sessions_back(
     assert len(recordings) == 2
     (result,) = agent.results
     assert result.ok and result.sessions[0].started == (0, 1)
+
+
+def test_lost_lease_stops_the_driver_and_puts_the_session_back(
+        sandbox: Any, tmp_path: Path) -> None:
+    now = dt.datetime.now(UTC)
+    sandbox.set_clock(now)
+    path = burst_campaign(tmp_path / "bursts.yaml", "agent-lease", count=2, record="30s",
+                          pause="1s", now=now)
+    events: list[AgentEvent] = []
+    backends = resolve_backends(env=dict(sandbox.env), workdir=tmp_path)
+    held: list[str] = []
+    sid = session_id("agent-lease", "")
+
+    @contextlib.asynccontextmanager
+    async def lease(campaign: str) -> AsyncIterator[Lease]:
+        held.append(campaign)
+        granted = Lease(campaign)
+
+        async def lose_when_started() -> None:
+            while session_state(sandbox, sid) != "Started":
+                await asyncio.sleep(0.05)
+            granted.lost.set()
+
+        loser = asyncio.ensure_future(lose_when_started())
+        try:
+            yield granted
+        finally:
+            loser.cancel()
+            held.remove(campaign)
+
+    agent = Agent(backends, AgentConfig(paths=(str(path),)), clock=SystemClock(),
+                  log=events.append, lease=lease)
+
+    async def scenario() -> PassReport:
+        first = await agent.run_pass()
+        await agent.wait_drivers()
+        return first
+
+    first = asyncio.run(scenario())
+    assert first.drivers_started == ("agent-lease",)
+    assert session_state(sandbox, sid) == "Standby" and held == []
+    assert any(e.kind == "lease" for e in events)
+    (result,) = agent.results
+    assert result.interrupted and result.sessions[0].started == (0,)
+    assert sid not in agent._driven  # retried by a later pass
