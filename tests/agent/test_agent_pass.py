@@ -251,5 +251,7 @@ def test_lost_lease_stops_the_driver_and_puts_the_session_back(
     assert session_state(sandbox, sid) == "Standby" and held == []
     assert any(e.kind == "lease" for e in events)
     (result,) = agent.results
-    assert result.interrupted and result.sessions[0].started == (0,)
+    # Lost as soon as the backend shows Started: the driver may not have seen the ack yet.
+    assert result.interrupted and result.sessions[0].started in ((), (0,))
+    assert not result.sessions[0].left_started
     assert sid not in agent._driven  # retried by a later pass
