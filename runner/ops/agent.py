@@ -35,12 +35,15 @@ from runner.compile import (
     session_id,
     session_name,
 )
-from runner.errors import CampaignError, ControlPlaneError, FleetError
+from runner.errors import CampaignError, ControlPlaneError, FleetError, LeaseHeld
+from runner.findings import Diagnosis
 from runner.ops.apply import ApplyHooks, ApplyOutcome, apply_campaigns
 from runner.ops.backends import Backends, ControlPlaneAPI, FleetAPI
+from runner.ops.leases import this_process
 from runner.ops.run import drive_bursts
 from runner.plan.model import Actual, Plan, PlanOptions, Writes
 from runner.run.driver import Clock, RunEvent, RunResult, StateSwitch
+from runner.run.lease import Holder, LeaseStore
 from runner.run.prepare import BurstTarget, burst_targets
 from runner.spec.model import Campaign, Trigger
 from runner.spec.selectors import Selector, select_campaigns
@@ -91,30 +94,6 @@ class PassReport:
     error: str | None = None
 
 
-# --- the lease seam --------------------------------------------------------------------------
-
-
-@dataclass
-class Lease:
-    """A campaign's driver lease as the driver sees it: `lost` is set when it can no longer be
-    renewed (another holder took it); the driver then stops at once."""
-
-    campaign: str
-    lost: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-LeaseSeam = Callable[[str], AbstractAsyncContextManager[Lease]]
-
-
-@contextlib.asynccontextmanager
-async def no_lease(campaign: str) -> AsyncIterator[Lease]:
-    """LEASE SEAM (placeholder until runner.adapters.controlplane.leases lands): acquire the
-    campaign's lease on entry (raise CampaignError naming the holder if another one has it),
-    renew it in the background while the block runs (set `Lease.lost` if renewal fails or
-    another holder took it), release it on exit. This placeholder holds nothing."""
-    yield Lease(campaign)
-
-
 # --- observing the one read apply makes --------------------------------------------------------
 
 
@@ -141,6 +120,9 @@ class _ObservedControlPlane:
     async def known_cameras(self, *, model: str | None = None,
                             device: str | None = None) -> list[Any]:
         return await self._inner.known_cameras(model=model, device=device)
+
+    async def offered_enums(self) -> Mapping[str, tuple[str, ...]]:
+        return await self._inner.offered_enums()
 
 
 class _ObservedBackends:
@@ -177,6 +159,12 @@ class _ObservedBackends:
     def session_states(self) -> AbstractAsyncContextManager[StateSwitch]:
         return self._inner.session_states()
 
+    def leases(self) -> AbstractAsyncContextManager[LeaseStore]:
+        return self._inner.leases()
+
+    async def diagnose(self, now: dt.datetime) -> Diagnosis:
+        return await self._inner.diagnose(now)
+
 
 # --- the agent ---------------------------------------------------------------------------------
 
@@ -195,7 +183,7 @@ class Agent:
         self, backends: Backends, config: AgentConfig, *, clock: Clock,
         log: Callable[[AgentEvent], None] = lambda _event: None,
         metrics: AgentMetrics | None = None, health: HealthState | None = None,
-        lease: LeaseSeam = no_lease,
+        holder: Holder | None = None,
         load: Callable[[Sequence[str], dt.datetime], tuple[tuple[Campaign, ...],
                                                           tuple[str, ...]]] | None = None,
     ) -> None:
@@ -205,7 +193,7 @@ class Agent:
         self.log = log
         self.metrics = metrics
         self.health = health
-        self.lease = lease
+        self.holder = holder or this_process()  # who this agent's leases name
         self._load = load or load_files
         self.campaigns: tuple[Campaign, ...] | None = None  # the last good set (all files)
         self._reported_errors: tuple[str, ...] = ()
@@ -426,27 +414,27 @@ class Agent:
         return tuple(started)
 
     async def _drive(self, target: BurstTarget, stop: asyncio.Event) -> RunResult | None:
+        """Drive one occurrence; None when another driver holds (or took) the campaign's lease:
+        a later pass tries again (the other holder may die, its lease then expires)."""
         name = target.campaign.name
-        # LEASE SEAM: one driver per campaign across machines. `self.lease(name)` acquires the
-        # campaign's lease (raising CampaignError naming the holder if another has it),
-        # renews it while the block runs and releases it on exit; `lease.lost` stops the
-        # driver at once (sessions back to Standby).
-        async with self.lease(name) as lease:
-            lost = asyncio.ensure_future(lease.lost.wait())
-            lost.add_done_callback(lambda _f: stop.set())
-            try:
-                result = await drive_bursts(
-                    self.backends, [target], clock=self.clock, stop=stop,
-                    max_lateness=self.config.max_lateness, on_event=self._burst_event,
-                    on_note=lambda text: self.log(AgentEvent("info", "driver", text)))
-            finally:
-                lost.cancel()
-        self._report_run(result)
-        if lease.lost.is_set():
-            self.log(AgentEvent("warning", "lease", f"{name}: lease lost; driver stopped, "
-                                "sessions back to Standby; retried next pass",
+        try:
+            # One driver per campaign across machines: drive_bursts takes the campaign's
+            # lease in the control plane, renews it while it drives, and releases it.
+            result = await drive_bursts(
+                self.backends, [target], clock=self.clock, stop=stop,
+                max_lateness=self.config.max_lateness, on_event=self._burst_event,
+                on_note=lambda text: self.log(AgentEvent("info", "driver", text)),
+                holder=self.holder)
+        except LeaseHeld as exc:
+            self.log(AgentEvent("warning", "lease", f"{exc}; retried next pass",
                                 {"campaign": name}))
-            return None  # not done: a later pass tries again (the new holder may die)
+            return None
+        self._report_run(result)
+        lost = [s for s in result.sessions if s.lost is not None]
+        if lost:
+            self.log(AgentEvent("warning", "lease", f"{name}: lease lost ({lost[0].lost}); "
+                                "driver stopped; retried next pass", {"campaign": name}))
+            return None
         return result
 
     def _burst_event(self, event: RunEvent) -> None:
@@ -483,7 +471,7 @@ class Agent:
                 continue
             exc = driver.task.exception()
             if exc is None:
-                if driver.task.result() is not None:  # None: the lease was lost
+                if driver.task.result() is not None:  # None: another driver holds the lease
                     self._driven.add(sid)
             else:
                 self.log(AgentEvent("error", "driver", f"{driver.target.session_name}: driver "

@@ -6,14 +6,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from runner.compile import session_id
-from runner.ops.agent import Agent, AgentConfig, AgentEvent, Lease, PassReport
+from runner.ops.agent import Agent, AgentConfig, AgentEvent, PassReport
 from runner.run.driver import SystemClock
 from runner.spec.loader import load_campaigns
 from runner.spec.model import RecurringWindow
@@ -210,48 +208,35 @@ def test_standby_window_gets_a_driver_that_puts_sessions_back(
     assert result.ok and result.sessions[0].started == (0, 1)
 
 
-def test_lost_lease_stops_the_driver_and_puts_the_session_back(
+def test_a_campaign_another_driver_holds_is_left_to_it_and_taken_once_free(
         sandbox: Any, tmp_path: Path) -> None:
+    from runner.ops.leases import hold_leases
+    from runner.run.lease import Holder
+
     now = dt.datetime.now(UTC)
     sandbox.set_clock(now)
-    path = burst_campaign(tmp_path / "bursts.yaml", "agent-lease", count=2, record="30s",
-                          pause="1s", now=now)
+    path = burst_campaign(tmp_path / "bursts.yaml", "agent-lease", count=2, record="300ms",
+                          pause="300ms", now=now)
     events: list[AgentEvent] = []
     backends = resolve_backends(env=dict(sandbox.env), workdir=tmp_path)
-    held: list[str] = []
     sid = session_id("agent-lease", "")
-
-    @contextlib.asynccontextmanager
-    async def lease(campaign: str) -> AsyncIterator[Lease]:
-        held.append(campaign)
-        granted = Lease(campaign)
-
-        async def lose_when_started() -> None:
-            while session_state(sandbox, sid) != "Started":
-                await asyncio.sleep(0.05)
-            granted.lost.set()
-
-        loser = asyncio.ensure_future(lose_when_started())
-        try:
-            yield granted
-        finally:
-            loser.cancel()
-            held.remove(campaign)
-
     agent = Agent(backends, AgentConfig(paths=(str(path),)), clock=SystemClock(),
-                  log=events.append, lease=lease)
+                  log=events.append)
+    other = Holder("other-agent.example", 4242, "t0ken")
 
-    async def scenario() -> PassReport:
-        first = await agent.run_pass()
+    async def scenario() -> tuple[PassReport, PassReport]:
+        async with hold_leases(backends, ["agent-lease"], other, SystemClock()):
+            first = await agent.run_pass()
+            await agent.wait_drivers()
+        second = await agent.run_pass()  # the other driver released it
         await agent.wait_drivers()
-        return first
+        return first, second
 
-    first = asyncio.run(scenario())
+    first, second = asyncio.run(scenario())
     assert first.drivers_started == ("agent-lease",)
-    assert session_state(sandbox, sid) == "Standby" and held == []
-    assert any(e.kind == "lease" for e in events)
+    held = [e for e in events if e.kind == "lease"]
+    assert held and "other-agent.example:4242" in held[0].message
+    assert second.drivers_started == ("agent-lease",)  # retried, now driven
     (result,) = agent.results
-    # Lost as soon as the backend shows Started: the driver may not have seen the ack yet.
-    assert result.interrupted and result.sessions[0].started in ((), (0,))
-    assert not result.sessions[0].left_started
-    assert sid not in agent._driven  # retried by a later pass
+    assert result.ok and result.sessions[0].started == (0, 1)
+    assert session_state(sandbox, sid) == "Standby" and sid in agent._driven
