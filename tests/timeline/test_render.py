@@ -9,7 +9,8 @@ import math
 import re
 import xml.etree.ElementTree as ET
 
-from runner.compile import Desired, compile_campaigns, to_wire
+from runner.adapters.controlplane.wire import to_wire
+from runner.compile import Desired, compile_campaigns
 from runner.plan import Actual, PlanOptions, plan_changes
 from runner.plan.model import ActualCamera, ActualSession
 from runner.plan.render import plan_gantt, render_markdown
