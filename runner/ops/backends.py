@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Protocol
 
 from runner.plan.apply import StateStore
+from runner.plan.conflicts import NeighbourReader
 from runner.plan.model import ActualCamera
 from runner.recordings.apply import FleetWriter
 from runner.recordings.plan import FleetReader
 from runner.run.driver import StateSwitch
 
 
-class ControlPlaneAPI(StateStore, Protocol):
+class ControlPlaneAPI(StateStore, NeighbourReader, Protocol):
     """The control plane as the use cases see it."""
 
     async def known_cameras(

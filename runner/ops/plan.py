@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from runner.compile import Desired
 from runner.ops.backends import Backends, ControlPlaneAPI
 from runner.plan.apply import make_plan
+from runner.plan.conflicts import NeighbourReader
+from runner.plan.findings import plan_findings
 from runner.plan.model import Plan, PlanOptions
 from runner.recordings import RecordingPlan, plan_recordings
+from runner.spec.diagnostics import Diagnostic
 from runner.spec.model import Campaign
 
 NO_FLEET_NOTE = ("note: campaigns declare recording rules but no fleet API is configured "
@@ -24,6 +27,7 @@ class PlanOutcome:
 
     plan: Plan
     notes: tuple[str, ...] = ()
+    findings: tuple[Diagnostic, ...] = ()  # conflicts, bandwidth, orphans, strangers
 
 
 async def plan_campaigns(
@@ -33,9 +37,24 @@ async def plan_campaigns(
     """What apply would change on the control plane and (unless destroying) in the fleet."""
     async with backends.control_plane() as cp:
         plan = await make_plan(cp, desired, now, options)
+        findings = await cross_check(cp, campaigns, plan)
     if options.destroy:
-        return PlanOutcome(plan)
-    return await with_recordings(backends, plan, campaigns, now)
+        return PlanOutcome(plan, findings=findings)
+    outcome = await with_recordings(backends, plan, campaigns, now)
+    return dataclasses.replace(outcome, findings=findings)
+
+
+async def cross_check(
+    cp: NeighbourReader, campaigns: Sequence[Campaign], plan: Plan
+) -> tuple[Diagnostic, ...]:
+    """The plan's findings: camera conflicts (with every session on the same cameras in the
+    plan's span, whoever owns it), bandwidth, orphans and strangers; one more read."""
+    desired = plan.desired
+    starts = [s.start for s in desired.sessions]
+    start = min(starts, default=plan.now)
+    end = max((s.end for s in desired.sessions), default=plan.now)
+    neighbours = await cp.read_neighbours(desired.cameras, start, end)
+    return plan_findings(campaigns, plan, neighbours)
 
 
 async def plan_with(

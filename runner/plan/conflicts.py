@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from runner.compile import DesiredSession
 
@@ -103,3 +103,38 @@ def first_per_pair(conflicts: Sequence[Conflict]) -> list[tuple[Conflict, int]]:
 def _group(ref: SessionRef) -> str:
     # Declared sessions group by campaign; a control-plane session stands for itself.
     return f"campaign:{ref.campaign}" if ref.source == "declared" else f"session:{ref.id}"
+
+
+@dataclass(frozen=True)
+class ControlPlaneSession:
+    """A session as the control plane has it, whoever made it: for conflicts and orphans.
+
+    `cameras` holds (model, serial) of its records (empty when read by name only).
+    """
+
+    id: str
+    name: str
+    start: dt.datetime
+    end: dt.datetime
+    state: str
+    cameras: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """What `plan` checks the campaigns against: sessions booking their cameras in the plan's
+    span (`booked`), and every session by name and id (`named`, for orphans and strangers)."""
+
+    booked: tuple[ControlPlaneSession, ...]
+    named: tuple[ControlPlaneSession, ...]
+
+
+class NeighbourReader(Protocol):
+    """The read behind `plan`'s cross checks (`runner.adapters.controlplane` implements it)."""
+
+    async def read_neighbours(
+        self, cameras: tuple[tuple[str, str], ...], start: dt.datetime, end: dt.datetime
+    ) -> Neighbours:
+        """Sessions whose records use one of `cameras` and that overlap [start, end), and
+        every session's id, name, dates and state; one query."""
+        ...

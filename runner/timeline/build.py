@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from runner.compile import DesiredSession, compile_campaigns
-from runner.plan.conflicts import Booking, find_conflicts
+from runner.plan.conflicts import Booking, find_conflicts  # the one overlap rule, shared
 from runner.run.schedule import build_schedule
 from runner.spec.model import AbsoluteWindow, Campaign, Occurrence
 from runner.spec.windows import occurrences, resolve_local, zone
@@ -24,6 +24,9 @@ from runner.timeline.model import (
     Tick,
     Timeline,
 )
+
+__all__ = ["Booking", "build_timeline", "default_range", "display_zone", "find_conflicts",
+           "local_midnight"]
 
 UTC = dt.timezone.utc
 DEFAULT_SPAN = dt.timedelta(days=7)

@@ -94,10 +94,12 @@ def conflict_diagnostic(conflict: Conflict, count: int = 1) -> Diagnostic:
         f"camera {conflict.model} {conflict.serial} is booked by {_ref(declared)} and by "
         f"{_ref(other)} over {utc_text(conflict.start)}–{utc_text(conflict.end)} UTC{more}"
     )
-    hint = ("one camera records one session at a time: move one window, or use another "
-            "camera" if not live else
-            "one camera records one session at a time: move the window, or remove the other "
-            "session (`campaign destroy --campaign NAME` if a campaign made it)")
+    hint = "one camera records one session at a time: move one window, or use another camera"
+    if live:
+        remove = (f"`campaign destroy --campaign {other.campaign}`" if other.campaign
+                  else "by hand: no campaign made it")
+        hint = ("one camera records one session at a time: move the window, or remove the "
+                f"other session ({remove})")
     return Diagnostic(_location(declared.location), "error", "CMP611" if live else "CMP610",
                       message, hint)
 
@@ -137,7 +139,8 @@ def bandwidth_diagnostics(
     for device, items in sorted(events.items()):
         items.sort(key=lambda e: (e[0], e[1]))  # ends before starts at one instant
         active: dict[tuple[str, str], int] = {}
-        peak, peak_at, peak_cams = 0, None, ()
+        peak, peak_at = 0, None
+        peak_cams: tuple[tuple[str, str], ...] = ()
         for moment, delta, camera in items:
             active[camera] = active.get(camera, 0) + delta
             if active[camera] <= 0:
