@@ -1,4 +1,4 @@
-"""Camera conflicts and USB bandwidth across campaign files: `campaign validate` (CMP610, CMP612)."""
+"""Camera conflicts and USB bandwidth across campaign files: `validate` (CMP610, CMP612)."""
 
 from __future__ import annotations
 
