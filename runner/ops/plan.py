@@ -37,9 +37,9 @@ async def plan_campaigns(
     """What apply would change on the control plane and (unless destroying) in the fleet."""
     async with backends.control_plane() as cp:
         plan = await make_plan(cp, desired, now, options)
+        if options.destroy:  # removing the campaigns: their conflicts go with them
+            return PlanOutcome(plan)
         findings = await cross_check(cp, campaigns, plan)
-    if options.destroy:
-        return PlanOutcome(plan, findings=findings)
     outcome = await with_recordings(backends, plan, campaigns, now)
     return dataclasses.replace(outcome, findings=findings)
 
