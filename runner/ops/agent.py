@@ -41,6 +41,7 @@ from runner.ops.apply import ApplyHooks, ApplyOutcome, apply_campaigns
 from runner.ops.backends import Backends, ControlPlaneAPI, FleetAPI
 from runner.ops.leases import this_process
 from runner.ops.run import drive_bursts
+from runner.plan.conflicts import Neighbours
 from runner.plan.model import Actual, Plan, PlanOptions, Writes
 from runner.run.driver import Clock, RunEvent, RunResult, StateSwitch
 from runner.run.lease import Holder, LeaseStore
@@ -123,6 +124,10 @@ class _ObservedControlPlane:
 
     async def offered_enums(self) -> Mapping[str, tuple[str, ...]]:
         return await self._inner.offered_enums()
+
+    async def read_neighbours(self, cameras: tuple[tuple[str, str], ...], start: dt.datetime,
+                              end: dt.datetime) -> Neighbours:
+        return await self._inner.read_neighbours(cameras, start, end)
 
 
 class _ObservedBackends:

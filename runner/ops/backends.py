@@ -10,6 +10,7 @@ from typing import Protocol
 
 from runner.findings import Diagnosis
 from runner.plan.apply import StateStore
+from runner.plan.conflicts import NeighbourReader
 from runner.plan.model import ActualCamera
 from runner.recordings.apply import FleetWriter
 from runner.recordings.plan import FleetReader
@@ -17,7 +18,7 @@ from runner.run.driver import StateSwitch
 from runner.run.lease import LeaseStore
 
 
-class ControlPlaneAPI(StateStore, Protocol):
+class ControlPlaneAPI(StateStore, NeighbourReader, Protocol):
     """The control plane as the use cases see it."""
 
     async def offered_enums(self) -> Mapping[str, tuple[str, ...]]:

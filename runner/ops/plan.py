@@ -11,9 +11,12 @@ from runner.compile import Desired
 from runner.errors import PlanError
 from runner.ops.backends import Backends, ControlPlaneAPI
 from runner.plan.apply import make_plan
+from runner.plan.conflicts import NeighbourReader
 from runner.plan.enums import enum_problems
+from runner.plan.findings import plan_findings
 from runner.plan.model import Plan, PlanOptions
 from runner.recordings import RecordingPlan, plan_recordings
+from runner.spec.diagnostics import Diagnostic
 from runner.spec.model import Campaign
 
 NO_FLEET_NOTE = ("note: campaigns declare recording rules but no fleet API is configured "
@@ -26,6 +29,7 @@ class PlanOutcome:
 
     plan: Plan
     notes: tuple[str, ...] = ()
+    findings: tuple[Diagnostic, ...] = ()  # conflicts, bandwidth, orphans, strangers
 
 
 async def plan_campaigns(
@@ -34,7 +38,24 @@ async def plan_campaigns(
 ) -> PlanOutcome:
     """What apply would change on the control plane and (unless destroying) in the fleet."""
     async with backends.control_plane() as cp:
-        return await plan_with(cp, backends, campaigns, desired, now, options)
+        outcome = await plan_with(cp, backends, campaigns, desired, now, options)
+        if options.destroy:  # removing the campaigns: their conflicts go with them
+            return outcome
+        findings = await cross_check(cp, campaigns, outcome.plan)
+    return dataclasses.replace(outcome, findings=findings)
+
+
+async def cross_check(
+    cp: NeighbourReader, campaigns: Sequence[Campaign], plan: Plan
+) -> tuple[Diagnostic, ...]:
+    """The plan's findings: camera conflicts (with every session on the same cameras in the
+    plan's span, whoever owns it), bandwidth, orphans and strangers; one more read."""
+    desired = plan.desired
+    starts = [s.start for s in desired.sessions]
+    start = min(starts, default=plan.now)
+    end = max((s.end for s in desired.sessions), default=plan.now)
+    neighbours = await cp.read_neighbours(desired.cameras, start, end)
+    return plan_findings(campaigns, plan, neighbours)
 
 
 async def plan_with(

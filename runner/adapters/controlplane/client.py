@@ -1,6 +1,6 @@
-"""The control-plane adapter: the core's `StateStore` (read, write) and the camera list,
-over one GraphQL connection, in the dialect the server's schema shows (introspected on first
-contact, cached per endpoint, refreshed when a request no longer fits).
+"""The control-plane adapter: the core's `StateStore` (read, write), `NeighbourReader` and the
+camera list, over one GraphQL connection, in the dialect the server's schema shows
+(introspected on first contact, cached per endpoint, refreshed when a request no longer fits).
 """
 
 from __future__ import annotations
@@ -15,14 +15,20 @@ import httpx
 from runner.adapters.controlplane import documents
 from runner.adapters.controlplane.dialect import Dialect
 from runner.adapters.controlplane.introspect import SchemaCache, load_dialect
-from runner.adapters.controlplane.state import campaign_spellings, parse_cameras, parse_state
+from runner.adapters.controlplane.state import (
+    _Enums,
+    campaign_spellings,
+    parse_cameras,
+    parse_state,
+)
 from runner.adapters.controlplane.transport import (
     ControlPlaneConfig,
     GraphQLClient,
     SchemaMismatch,
 )
-from runner.adapters.controlplane.wire import Wire
+from runner.adapters.controlplane.wire import Wire, from_wire, to_wire
 from runner.errors import ControlPlaneError
+from runner.plan.conflicts import ControlPlaneSession, Neighbours
 from runner.plan.model import Actual, ActualCamera, Writes
 from runner.urls import redact_url
 
@@ -110,6 +116,36 @@ class ControlPlane:
         """Run `writes` as one mutation (one transaction), guarded by the version rows."""
         await self.send(lambda d: documents.write_document(
             d, writes, expected, tokens, now, drop_versions=drop_versions))
+
+    async def read_neighbours(
+        self, cameras: tuple[tuple[str, str], ...], start: dt.datetime, end: dt.datetime
+    ) -> Neighbours:
+        """Sessions (anyone's) whose records use `cameras` and overlap [start, end), and every
+        session by id, name, dates and state: the read behind `plan`'s conflicts and orphans."""
+        def build(d: Dialect) -> tuple[str, Mapping[str, Any]]:
+            wire, op = Wire(d), d.op
+            booked = {"records": {"camera": wire.camera_filter(cameras)},
+                      "startDate": {op("_lt"): to_wire(end)},
+                      "endDate": {op("_gt"): to_wire(start)}} if cameras else wire.nothing()
+            return documents.read_neighbours(d), {"booked": booked}
+
+        data = await self.send(build)
+        assert self._dialect is not None
+        enum = _Enums(self._dialect)
+
+        def session(row: Mapping[str, Any]) -> ControlPlaneSession:
+            return ControlPlaneSession(
+                id=str(row["id"]), name=str(row["name"]), start=from_wire(row["startDate"]),
+                end=from_wire(row["endDate"]), state=str(enum("session_state", row["state"])),
+                cameras=tuple(sorted({
+                    (str(enum("camera_model", r["camera"]["model"])), str(r["camera"]["serial"]))
+                    for r in row.get("records") or [] if r.get("camera")})))
+
+        try:
+            return Neighbours(booked=tuple(session(r) for r in data["booked"]),
+                              named=tuple(session(r) for r in data["named"]))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise self._odd_answer("the neighbours query", exc) from None
 
     async def known_cameras(
         self, *, model: str | None = None, device: str | None = None
