@@ -32,8 +32,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "status": ("runner.commands.status", "status", "Show sessions, states and next transitions."),
     "timeline": ("runner.commands.timeline", "timeline", "Draw sessions, bursts and conflicts."),
     "run": ("runner.commands.run", "run", "Drive burst recording (Standby <-> Started)."),
+    "agent": ("runner.commands.agent", "agent", "Reconcile continuously, drive bursts."),
     "trigger": ("runner.commands.trigger", "trigger", "Start or stop a session by hand."),
     "cameras": ("runner.commands.cameras", "cameras", "Discover and list cameras."),
+    "doctor": ("runner.commands.doctor", "doctor_command", "Check the configured backends."),
     "sandbox": ("runner.commands.sandbox", "sandbox", "Serve the local backend emulator."),
 }
 

@@ -8,9 +8,11 @@
     │   ├── ControlPlaneError     the GraphQL control plane
     │   │   ├── WriteConflict     a write lost its compare-and-set (rolled back whole)
     │   │   └── TransitionError   a session state switch failed (`retryable`)
+    │   │       └── LeaseLost     refused locally: this process no longer holds the lease
     │   └── FleetError            the fleet recordings API
     ├── PlanError                 a plan cannot be made or applied as asked
     ├── LockError                 other applies held the campaigns past --lock-timeout
+    ├── LeaseHeld                 another driver holds a campaign's lease (run, trigger)
     └── CameraError               camera discovery failed
 
 Every message is one line that says what went wrong, where, and what to do about it.
@@ -75,6 +77,23 @@ class PlanError(CampaignError):
 
 class LockError(CampaignError):
     """Another apply holds the campaign's lock past --lock-timeout."""
+
+
+class LeaseHeld(CampaignError):
+    """Another process holds the lease of a campaign this one wants to drive; `holders`
+    maps each such campaign to "host:pid" (the agent skips them and retries later)."""
+
+    def __init__(self, message: str, holders: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.holders = dict(holders or {})
+
+
+class LeaseLost(TransitionError):
+    """A transition was not sent: this process no longer holds (or cannot prove it still
+    holds) the campaign's lease, so another driver may own the session now."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
 
 
 class CameraError(CampaignError):

@@ -8,6 +8,7 @@ with its SQLite file under `.campaign/`; `Backends.notice` says so (the CLI prin
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import secrets
 from collections.abc import AsyncIterator, Mapping
@@ -16,9 +17,16 @@ from pathlib import Path
 
 import httpx
 
-from runner.adapters.controlplane import ControlPlane, ControlPlaneConfig, Endpoint, SessionStates
+from runner.adapters.controlplane import (
+    ControlPlane,
+    ControlPlaneConfig,
+    ControlPlaneLeases,
+    Endpoint,
+    SessionStates,
+)
 from runner.adapters.controlplane.introspect import SchemaCache
 from runner.adapters.fleet import FleetClient
+from runner.findings import Diagnosis, Finding
 from runner.settings import (
     CONFIG_FILE,
     STATE_DIR,
@@ -89,6 +97,19 @@ class Backends:
             return None
         return FleetClient(self.fleet_url, self.fleet_key, transport=self.transport)
 
+    async def diagnose(self, now: dt.datetime) -> Diagnosis:
+        """What `campaign doctor` checks (see `diagnose_backends`)."""
+        return await diagnose_backends(self, now)
+
+    @contextlib.asynccontextmanager
+    async def leases(self) -> AsyncIterator[ControlPlaneLeases]:
+        """The lease store, on a connection of its own (renewals never queue behind, or
+        in front of, a burst's transition); few retries: a renewal has a deadline."""
+        async with ControlPlane(self.control, transport=self.transport, attempts=3,
+                                max_backoff=0.5, schema_cache=self.schema_cache
+                                ) as control_plane:
+            yield ControlPlaneLeases(control_plane)
+
     @contextlib.asynccontextmanager
     async def session_states(self) -> AsyncIterator[SessionStates]:
         """The burst hot path's client: one kept-alive connection for every transition."""
@@ -99,6 +120,24 @@ class Backends:
             dialect = await cp.dialect()
         async with endpoint.client() as http:
             yield SessionStates(http, endpoint.url, dialect)
+
+
+async def diagnose_backends(backends: Backends, now: dt.datetime) -> Diagnosis:
+    """Everything `campaign doctor` checks on the configured backends."""
+    from runner.adapters.controlplane.diagnose import diagnose
+    from runner.adapters.fleet_diagnose import diagnose_fleet
+
+    async with backends.control_plane() as cp:
+        findings, enums = await diagnose(cp, backends.transport, now)
+    if backends.fleet_url and backends.fleet_key:
+        findings += await diagnose_fleet(backends.fleet_url, backends.fleet_key,
+                                         transport=backends.transport,
+                                         timeout=backends.timeout, now=now)
+    else:
+        findings.append(Finding("fleet API", "configured", "warn",
+                                "no fleet API ($AVALA_BASE_URL, $AVALA_API_KEY): recording "
+                                "rules cannot run"))
+    return Diagnosis(tuple(findings), enums)
 
 
 def resolve_backends(

@@ -1,28 +1,29 @@
 """Client of the fleet recordings API (REST, the `avala` SDK's wire format), async over httpx.
 
-One `httpx.AsyncClient` (one connection pool) per `FleetClient`. Requests are retried with
-exponential backoff and full jitter on 5xx, timeouts and connection errors; 429 waits for
-`Retry-After`. A write whose outcome is unknown (the server may have committed it before the
-error) is only re-sent after the caller's `verify` hook says it has not taken effect, so a
-change is made exactly once. Errors are `FleetError` one-liners; the API key never appears
-in any message.
+One `httpx.AsyncClient` (one connection pool) per `FleetClient`. Requests are retried by
+`runner.retry` (tenacity): exponential backoff with full jitter on 5xx, timeouts and
+connection errors; 429 waits for `Retry-After`, on a budget of its own. A write whose outcome
+is unknown (the server may have committed it before the error) is only re-sent after the
+caller's `verify` hook says it has not taken effect, so a change is made exactly once: that
+check is the one step of ours inside the loop. Errors are `FleetError` one-liners; the API
+key never appears in any message.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import random
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from tenacity import retry_if_exception_type
 
 from runner import __version__
 from runner.errors import ConfigError, FleetError
+from runner.retry import RateLimited, RetryPolicy
 from runner.urls import UrlProblem, check_http_url, redact_url
 
 API_KEY_HEADER = "X-Avala-Api-Key"
@@ -59,22 +60,6 @@ def check_base_url(base_url: str, *, in_process: bool = False) -> str:
     return base_url.rstrip("/")
 
 
-def _retry_after(response: httpx.Response, default: float) -> float:
-    """Seconds to wait from a `Retry-After` header (delta-seconds or HTTP date)."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    return max(0.0, when.timestamp() - time.time())
-
-
 def _cursor_of(next_url: object) -> str | None:
     # Follow the cursor, not the URL: a `next` pointing at another host must not receive the key.
     if not isinstance(next_url, str) or not next_url:
@@ -108,11 +93,9 @@ class FleetClient:
         in_process = isinstance(transport, httpx.ASGITransport)
         self.base_url = check_base_url(base_url, in_process=in_process)
         self._secret = api_key
-        self._max_attempts = max(1, max_attempts)
-        self._max_rate_limited = max_rate_limited
-        self._backoff_base = backoff_base
-        self._backoff_max = backoff_max
-        self._retry_after_max = retry_after_max
+        self._policy = RetryPolicy(attempts=max(1, max_attempts), rate_limited=max_rate_limited,
+                                   backoff_base=backoff_base, backoff_max=backoff_max,
+                                   retry_after_max=retry_after_max)
         self._sleep = sleep
         self._rng = rng or random.Random()
         # (method, HTTP status or exception name) -> attempts: what the wire actually saw.
@@ -256,11 +239,10 @@ class FleetClient:
         gone_ok_after_retry: bool,
     ) -> httpx.Response | None:
         write = method not in ("GET", "HEAD")
-        failures = 0  # 5xx / timeouts / connection errors so far
-        rate_limited = 0
         ambiguous = False  # a previous write attempt may have been committed
-        last = ""
-        while True:
+
+        async def attempt() -> httpx.Response | None:
+            nonlocal ambiguous
             if ambiguous and verify is not None:
                 try:
                     if await verify():
@@ -268,55 +250,58 @@ class FleetClient:
                 except FleetError:
                     pass  # could not check: fall through and re-send (the body is idempotent)
             try:
-                response = await self._request(method, path, params, json)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                self.attempts[method, type(exc).__name__] += 1
-                last = f"cannot connect ({type(exc).__name__})"  # never sent: safe to retry
-            except httpx.TimeoutException as exc:
-                self.attempts[method, type(exc).__name__] += 1
-                last = f"timed out ({type(exc).__name__})"
-                ambiguous = ambiguous or write
-            except httpx.TransportError as exc:
-                self.attempts[method, type(exc).__name__] += 1
-                last = f"connection failed ({type(exc).__name__})"
-                ambiguous = ambiguous or write
-            else:
-                status = response.status_code
-                self.attempts[method, str(status)] += 1
-                if status < 300:
-                    return response
-                if status < 400:
-                    location = response.headers.get("location", "")
-                    where = (redact_url(location) if urlsplit(location).scheme
-                             else location.split("?")[0] or "elsewhere")
-                    raise FleetError(self._message(method, path, f"HTTP {status} redirect to "
-                                     f"{where} (not followed: it would replay the API key); "
-                                     "set AVALA_BASE_URL to the final https:// API root"))
-                if status == 404 and gone_ok_after_retry and ambiguous:
-                    return None
-                if status == 429:
-                    rate_limited += 1
-                    if rate_limited > self._max_rate_limited:
-                        raise FleetError(self._message(method, path, f"still rate limited (HTTP "
-                                         f"429) after {rate_limited} waits; try again later"))
-                    wait = min(_retry_after(response, self._backoff(rate_limited)),
-                               self._retry_after_max)
-                    await self._sleep(wait)
-                    continue
-                if status < 500:
-                    raise FleetError(self._message(method, path, self._describe(response)))
-                last = self._describe(response)
-                ambiguous = ambiguous or write
-            failures += 1
-            if failures >= self._max_attempts:
-                raise FleetError(self._message(method, path, f"{last} (after {failures} "
-                                 "attempts); check the fleet API and re-run"))
-            await self._sleep(self._backoff(failures))
+                return await self._attempt(method, path, params, json,
+                                           gone_ok=gone_ok_after_retry and ambiguous)
+            except _Transient as exc:
+                ambiguous = ambiguous or (write and exc.ambiguous)
+                raise
 
-    def _backoff(self, attempt: int) -> float:
-        # Full jitter (AWS architecture blog): spreads retries of concurrent requests apart.
-        ceiling = min(self._backoff_max, self._backoff_base * (2 ** (attempt - 1)))
-        return self._rng.uniform(0, ceiling)
+        retrying = self._policy.retrying(retry_if_exception_type((_Transient, RateLimited)),
+                                         sleep=self._sleep, rng=self._rng)
+        try:
+            return await retrying(attempt)
+        except RateLimited:
+            raise FleetError(self._message(method, path, "still rate limited after "
+                             f"{retrying.rate_limited} HTTP 429 answers; try again later"
+                             )) from None
+        except _Transient as exc:
+            raise FleetError(self._message(method, path, f"{exc} (after {retrying.failures} "
+                             "attempts); check the fleet API and re-run")) from None
+
+    async def _attempt(self, method: str, path: str, params: dict[str, Any] | None, json: Any,
+                       *, gone_ok: bool) -> httpx.Response | None:
+        """Send once: the response (None: already gone), or raise _Transient (worth another
+        try), RateLimited (a 429) or FleetError (final)."""
+        try:
+            response = await self._request(method, path, params, json)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            self.attempts[method, type(exc).__name__] += 1
+            # Never sent: safe to retry, even a write.
+            raise _Transient(f"cannot connect ({type(exc).__name__})", ambiguous=False) from exc
+        except httpx.TimeoutException as exc:
+            self.attempts[method, type(exc).__name__] += 1
+            raise _Transient(f"timed out ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            self.attempts[method, type(exc).__name__] += 1
+            raise _Transient(f"connection failed ({type(exc).__name__})") from exc
+        status = response.status_code
+        self.attempts[method, str(status)] += 1
+        if status < 300:
+            return response
+        if status < 400:
+            location = response.headers.get("location", "")
+            where = (redact_url(location) if urlsplit(location).scheme
+                     else location.split("?")[0] or "elsewhere")
+            raise FleetError(self._message(method, path, f"HTTP {status} redirect to {where} "
+                             "(not followed: it would replay the API key); set "
+                             "AVALA_BASE_URL to the final https:// API root"))
+        if status == 404 and gone_ok:
+            return None
+        if status == 429:
+            raise RateLimited(response.headers.get("Retry-After"))
+        if status < 500:
+            raise FleetError(self._message(method, path, self._describe(response)))
+        raise _Transient(self._describe(response))
 
     def _describe(self, response: httpx.Response) -> str:
         detail = ""
@@ -339,6 +324,14 @@ class FleetClient:
         if self._secret:
             text = text.replace(self._secret, "***")
         return text[:500]
+
+
+class _Transient(Exception):
+    """A failure worth another try; `ambiguous`: a write may have taken effect anyway."""
+
+    def __init__(self, what: str, *, ambiguous: bool = True) -> None:
+        super().__init__(what)
+        self.ambiguous = ambiguous
 
 
 def _recording_path(uid: str) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from runner.commands._exit import EXIT_CHANGES, EXIT_OK
+from runner.commands._exit import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 from runner.commands._now import parse_now
 from runner.commands._options import (
     backend_options,
@@ -62,7 +62,7 @@ def plan(
     for text in outcome.notes:
         note(text)
     result = outcome.plan
-    emit(result, output)
+    emit(result, output, outcome.findings)
     if out_file is not None:
         from runner.plan.saved import save_plan
 
@@ -70,4 +70,8 @@ def plan(
                   fleet_endpoint=backends.fleet_label if result.recordings else None)
         click.echo(f"Saved the plan to {out_file}; apply it with `campaign apply {out_file}`.",
                    err=True)
+    errors = sum(d.severity == "error" for d in outcome.findings)
+    if errors:
+        note(f"error: {errors} camera conflict(s) (CMP610/CMP611); see the findings")
+        return EXIT_ERROR
     return EXIT_CHANGES if detailed_exitcode and result.has_changes() else EXIT_OK

@@ -35,16 +35,21 @@ from runner.wiring import Backends, local_state_dir
 @click.option("--stop-on-exit", is_flag=True,
               help="Leave the sessions Stopped instead of Standby when the run ends or is "
                    "interrupted.")
+@click.option("--lease-ttl", default="30s", show_default=True, metavar="DURATION",
+              help="How long the campaigns' leases outlive this run if it dies without "
+                   "releasing them (renewed every third of it while it runs).")
 @backend_options
 def run(paths: Sequence[str], dry_run: bool, output: str, max_lateness: str,
-        stop_on_exit: bool, sandbox: bool, insecure: bool, config_file: Path | None,
-        timeout: float | None) -> int:
+        stop_on_exit: bool, lease_ttl: str, sandbox: bool, insecure: bool,
+        config_file: Path | None, timeout: float | None) -> int:
     """Drive burst recording for `trigger: standby` campaigns in PATHS.
 
     Each campaign's session (the window open now, or the next one) is applied and put in
     Standby, then switched to Started and back at the absolute times of its burst pattern.
-    Several campaigns run concurrently. SIGINT/SIGTERM put every session back to Standby
-    (Stopped with --stop-on-exit) within a second. A restarted run resumes where the
+    Several campaigns run concurrently. One driver per campaign: the run holds each
+    campaign's lease in the control plane and refuses a campaign another run or agent
+    drives. SIGINT/SIGTERM put every session back to Standby (Stopped with --stop-on-exit)
+    within a second, then release the leases. A restarted run resumes where the
     schedule and the session's state say it is and never starts a burst twice.
 
     Exit codes: 0 every burst recorded; 1 a burst was skipped, a transition failed
@@ -55,6 +60,10 @@ def run(paths: Sequence[str], dry_run: bool, output: str, max_lateness: str,
     if lateness <= dt.timedelta(0):
         raise UsageError("--max-lateness must be positive (e.g. 1s or 250ms): every "
                          "transition is some microseconds late")
+    ttl = _duration("--lease-ttl", lease_ttl)
+    if ttl < dt.timedelta(seconds=1):
+        raise UsageError("--lease-ttl must be at least 1s (e.g. 30s): leases are kept to the "
+                         "second")
     now = dt.datetime.now(dt.timezone.utc)
     campaigns = list(load(paths, now))
     targets = burst_targets(campaigns, now)
@@ -65,7 +74,7 @@ def run(paths: Sequence[str], dry_run: bool, output: str, max_lateness: str,
                              timeout=timeout)
     schedules: dict[str, BurstSchedule] = {}
     result, signum = asyncio.run(_drive(backends, targets, lateness, stop_on_exit, output,
-                                        schedules))
+                                        schedules, ttl))
     _render_result(result, output, schedules)
     if signum is not None:
         return SIGNAL_EXIT.get(signum, EXIT_ERROR)
@@ -74,7 +83,7 @@ def run(paths: Sequence[str], dry_run: bool, output: str, max_lateness: str,
 
 async def _drive(backends: Backends, targets: list[BurstTarget], max_lateness: dt.timedelta,
                  stop_on_exit: bool, output: str, schedules: dict[str, BurstSchedule],
-                 ) -> tuple[RunResult, int | None]:
+                 lease_ttl: dt.timedelta) -> tuple[RunResult, int | None]:
     """Run the bursts with SIGINT/SIGTERM wired to a clean stop; returns the signal seen
     (and fills `schedules`, by session name, for the report)."""
     loop = asyncio.get_running_loop()
@@ -94,7 +103,7 @@ async def _drive(backends: Backends, targets: list[BurstTarget], max_lateness: d
             signal.signal(signum, lambda n, _frame: loop.call_soon_threadsafe(on_signal, n))
 
     def on_event(event: RunEvent) -> None:
-        if output == "text" or event.kind in ("stuck", "failed"):
+        if output == "text" or event.kind in ("stuck", "failed", "lost"):
             _echo_event(event)
 
     try:
@@ -102,7 +111,7 @@ async def _drive(backends: Backends, targets: list[BurstTarget], max_lateness: d
             backends, targets, clock=SystemClock(), stop=stop, max_lateness=max_lateness,
             exit_state=SessionState.STOPPED if stop_on_exit else SessionState.STANDBY,
             on_event=on_event, on_runs=lambda runs: _announce_all(runs, schedules),
-            on_note=lambda text: click.echo(text, err=True))
+            on_note=lambda text: click.echo(text, err=True), lease_ttl=lease_ttl)
         return result, (received[0] if received else None)
     finally:
         for signum in installed:
@@ -190,7 +199,7 @@ def _announce(run_: SessionRun) -> None:
 def _echo_event(event: RunEvent) -> None:
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%H:%M:%S.%f")[:-3]
     burst = f"burst {event.burst + 1}" if event.burst >= 0 else "exit"
-    loud = "WARNING: " if event.kind == "stuck" else ""
+    loud = "WARNING: " if event.kind in ("stuck", "lost") else ""
     detail = f" ({event.detail})" if event.detail else ""
     click.echo(f"{stamp} {loud}{event.session}: {burst} {event.kind}{detail}", err=True)
 
@@ -230,6 +239,8 @@ def _render_result(result: RunResult, output: str,
         for failed in session.failed:
             click.echo(f"  burst {failed.burst + 1} {failed.state} failed after "
                        f"{failed.attempts} attempt(s): {failed.error}")
+        if session.lost is not None:
+            click.echo(f"  WARNING: not driven to the end: {session.lost}", err=True)
         if session.left_started:
             click.echo(f"  WARNING: {session.session} may still be Started (recording); set it "
                        f"back with `campaign trigger stop {session.campaign} --session "
@@ -260,6 +271,7 @@ def _result_json(result: RunResult, schedules: dict[str, BurstSchedule]) -> dict
                 "skipped": [{"burst": k.burst, "reason": k.reason} for k in s.skipped],
                 "left_started": s.left_started,
                 **cuts(s.session),
+                "lease_lost": s.lost,
                 "final_state": s.final_state,
                 "lateness": s.lateness.as_dict(),
                 "transitions": [

@@ -34,8 +34,11 @@ def trigger(action: str, campaign: str, paths: Sequence[str], session_name: str 
     Started; `stop` sets it Stopped (manual) or back to Standby (standby). Idempotent:
     starting a Started session (or stopping a stopped one) changes nothing and exits 0.
 
+    Refused while another process (`campaign run`, an agent, on any machine) holds the
+    campaign's lease: stop that run first.
+
     Exit codes: 0 done or nothing to do; 1 error (session missing, backend failure,
-    scheduled campaign); 2 usage error.
+    scheduled campaign, campaign driven elsewhere); 2 usage error.
     """
     now = dt.datetime.now(dt.timezone.utc)
     campaigns = load(paths, now)

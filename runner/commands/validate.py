@@ -58,6 +58,11 @@ def validate(
     now = parse_now(now_text)
     result = load_campaigns(list(paths), now=now, require_campaigns=True)
     diagnostics = list(result.diagnostics)
+    if result.campaigns:
+        from runner.spec.checks.conflicts import check_campaign_set
+
+        # Across every file given; only campaigns that loaded cleanly take part.
+        diagnostics.extend(check_campaign_set(result.campaigns, now))
     if probe and result.campaigns:
         diagnostics.extend(_probe(result.campaigns))
     errors = sum(d.severity == "error" for d in diagnostics)

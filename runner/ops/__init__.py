@@ -10,5 +10,6 @@ calls the same functions.
 - `status`: the campaigns' sessions, states and next transitions.
 - `trigger`: switch a manual or standby session by hand.
 - `run`: drive burst recording.
+- `leases`: hold campaigns' leases (one driver per campaign): `hold_leases`.
 - `cameras`: the cameras the control plane knows, and the connected ones.
 """

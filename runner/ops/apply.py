@@ -125,6 +125,18 @@ async def destroy_campaigns(
                                  lock_timeout=lock_timeout, question="Destroy these objects?")
 
 
+async def destroy_campaigns_by_name(
+    backends: Backends, names: Sequence[str], now: dt.datetime, hooks: ApplyHooks, *,
+    force: bool = False, lock_timeout: float = 60.0,
+) -> ApplyOutcome:
+    """`destroy_campaigns` for campaigns without their files (renamed or deleted): every
+    session the ownership rule gives each name, version rows included."""
+    desired = Desired(campaigns=tuple(dict.fromkeys(names)), sessions=(), cameras=(),
+                      camera_locations={})
+    return await destroy_campaigns(backends, desired, now, hooks, force=force,
+                                   lock_timeout=lock_timeout)
+
+
 def _check_saved_fleet(path: Path, planned_at: str, changes: int, backends: Backends) -> None:
     """Refuse a saved plan's recording changes without the fleet API they were planned on."""
     here = backends.fleet_label

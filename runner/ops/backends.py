@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Protocol
 
+from runner.findings import Diagnosis
 from runner.plan.apply import StateStore
+from runner.plan.conflicts import NeighbourReader
 from runner.plan.model import ActualCamera
 from runner.recordings.apply import FleetWriter
 from runner.recordings.plan import FleetReader
 from runner.run.driver import StateSwitch
+from runner.run.lease import LeaseStore
 
 
-class ControlPlaneAPI(StateStore, Protocol):
+class ControlPlaneAPI(StateStore, NeighbourReader, Protocol):
     """The control plane as the use cases see it."""
+
+    async def offered_enums(self) -> Mapping[str, tuple[str, ...]]:
+        """Each enum's values (camera_model, session_mode, stream_type, ...) the server offers."""
+        ...
 
     async def known_cameras(
         self, *, model: str | None = None, device: str | None = None
@@ -64,4 +73,12 @@ class Backends(Protocol):
 
     def session_states(self) -> AbstractAsyncContextManager[StateSwitch]:
         """The burst hot path: fast session state reads and switches."""
+        ...
+
+    async def diagnose(self, now: dt.datetime) -> Diagnosis:
+        """Reachability, auth, operations, enums, paging, clock skew (`campaign doctor`)."""
+        ...
+
+    def leases(self) -> AbstractAsyncContextManager[LeaseStore]:
+        """Where the campaigns' leases are kept (the control plane), on its own connection."""
         ...

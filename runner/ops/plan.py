@@ -8,11 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from runner.compile import Desired
-from runner.errors import ConfigError
+from runner.errors import ConfigError, PlanError
 from runner.ops.backends import Backends, ControlPlaneAPI
 from runner.plan.apply import make_plan
+from runner.plan.conflicts import NeighbourReader
+from runner.plan.enums import enum_problems
+from runner.plan.findings import plan_findings
 from runner.plan.model import Plan, PlanOptions
 from runner.recordings import RecordingPlan, plan_recordings
+from runner.spec.diagnostics import Diagnostic
 from runner.spec.model import Campaign
 
 NO_RECORDINGS_NOTE = "note: skipping the campaigns' recording rules (--no-recordings)"
@@ -24,6 +28,7 @@ class PlanOutcome:
 
     plan: Plan
     notes: tuple[str, ...] = ()
+    findings: tuple[Diagnostic, ...] = ()  # conflicts, bandwidth, orphans, strangers
 
 
 async def plan_campaigns(
@@ -34,10 +39,25 @@ async def plan_campaigns(
     `recordings`) in the fleet."""
     check_fleet(backends, campaigns, recordings=recordings and not options.destroy)
     async with backends.control_plane() as cp:
-        plan = await make_plan(cp, desired, now, options)
-    if options.destroy:
-        return PlanOutcome(plan)
-    return await with_recordings(backends, plan, campaigns, now, recordings=recordings)
+        outcome = await plan_with(cp, backends, campaigns, desired, now, options,
+                                  recordings=recordings)
+        if options.destroy:  # removing the campaigns: their conflicts go with them
+            return outcome
+        findings = await cross_check(cp, campaigns, outcome.plan)
+    return dataclasses.replace(outcome, findings=findings)
+
+
+async def cross_check(
+    cp: NeighbourReader, campaigns: Sequence[Campaign], plan: Plan
+) -> tuple[Diagnostic, ...]:
+    """The plan's findings: camera conflicts (with every session on the same cameras in the
+    plan's span, whoever owns it), bandwidth, orphans and strangers; one more read."""
+    desired = plan.desired
+    starts = [s.start for s in desired.sessions]
+    start = min(starts, default=plan.now)
+    end = max((s.end for s in desired.sessions), default=plan.now)
+    neighbours = await cp.read_neighbours(desired.cameras, start, end)
+    return plan_findings(campaigns, plan, neighbours)
 
 
 async def plan_with(
@@ -46,6 +66,12 @@ async def plan_with(
 ) -> PlanOutcome:
     """`plan_campaigns` on a connection that is already open (apply keeps it for writing)."""
     check_fleet(backends, campaigns, recordings=recordings and not options.destroy)
+    if not options.destroy:
+        problems = enum_problems(campaigns, await cp.offered_enums())
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise PlanError(problems[0] + more + "; `campaign doctor` lists what the control "
+                            "plane offers")
     plan = await make_plan(cp, desired, now, options)
     if options.destroy:
         return PlanOutcome(plan)

@@ -1,4 +1,8 @@
-"""Trigger: switch a manual or standby campaign's session Started / Stopped by hand."""
+"""Trigger: switch a manual or standby campaign's session Started / Stopped by hand.
+
+The switch is made holding the campaign's lease (`runner.ops.leases`), so it is refused while
+a `campaign run` or an agent drives the campaign, on this machine or any other.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ from dataclasses import dataclass
 from runner.compile import session_id, session_name
 from runner.errors import CampaignError, UsageError
 from runner.ops.backends import Backends
-from runner.run.state import load_run_state, run_state_path, running_elsewhere
+from runner.ops.leases import hold_leases, this_process
+from runner.run.driver import Clock, SystemClock
+from runner.run.lease import DEFAULT_TTL, Holder
 from runner.spec.model import AbsoluteWindow, Campaign, Trigger
 from runner.spec.windows import all_occurrences, occurrences
 from runner.states import SessionState
@@ -37,20 +43,21 @@ class TriggerResult:
 
 async def trigger_session(
     backends: Backends, campaigns: Sequence[Campaign], campaign: str, action: str,
-    now: dt.datetime, *, session: str | None = None,
+    now: dt.datetime, *, session: str | None = None, holder: Holder | None = None,
+    clock: Clock | None = None, lease_ttl: dt.timedelta = DEFAULT_TTL,
 ) -> TriggerResult:
     """`action` "start" sets the session Started; "stop" sets it Stopped (manual) or back to
-    Standby (standby). Idempotent: nothing is sent when it already is in that state."""
+    Standby (standby). Idempotent: nothing is sent when it already is in that state.
+    Raises LeaseHeld when another driver holds the campaign's lease."""
     chosen = choose_campaign(campaigns, campaign)
     name, sid = choose_session(chosen, session, now)
     wanted = SessionState.STARTED if action == "start" else STOP_STATE[chosen.trigger]
-    state_path = run_state_path(backends.state_dir, chosen.name)
-    owner = running_elsewhere(load_run_state(state_path))
-    if owner is not None:
-        raise CampaignError(
-            f"campaign {chosen.name!r} is being run by process {owner} ({state_path}); stop "
-            "that run first (it puts its sessions back): switching by hand would fight it")
-    async with backends.session_states() as states:
+    async with (
+        hold_leases(backends, [chosen.name], holder or this_process(), clock or SystemClock(),
+                    ttl=lease_ttl) as keeper,
+        backends.session_states() as switch,
+    ):
+        states = keeper.fence(switch, {sid: chosen.name})
         rows = await states.read([sid], timeout=backends.timeout)
         row = rows.get(sid)
         if row is None:

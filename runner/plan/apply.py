@@ -19,10 +19,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from tenacity import retry_if_exception_type
+
 from runner.compile import Desired
 from runner.errors import LockError, PlanError, WriteConflict
 from runner.plan.diff import plan_changes
 from runner.plan.model import Actual, Plan, PlanOptions, SessionUpsert, Writes
+from runner.retry import RetryPolicy
 
 # One request carries at most this many rows (sessions + records + streams + ids). The
 # 1,000 x 4 x 2 benchmark (13,000 rows, ~3 MB of JSON) fits in one; past the bound the
@@ -30,6 +33,9 @@ from runner.plan.model import Actual, Plan, PlanOptions, SessionUpsert, Writes
 # version rows; a crash between them leaves a state the next apply converges from.
 MAX_ROWS_PER_REQUEST = 25_000
 TOKEN_MAX = 2**31 - 1  # version tokens travel in a GraphQL Int (signed 32-bit)
+# Between lost compare-and-sets: full jitter (it suits contention best), no attempt limit;
+# the deadline is `lock_timeout`.
+CONFLICT_BACKOFF = RetryPolicy(attempts=None, backoff_base=0.1, backoff_max=2.0)
 
 Sleep = Callable[[float], Awaitable[None]]
 Monotonic = Callable[[], float]
@@ -98,17 +104,19 @@ async def apply_plan(
     `replan=False` (a saved plan) turns a lost compare-and-set into a stale-plan error.
     """
     rng = rng or random.Random()
-    deadline = monotonic() + lock_timeout
     writes = conflicts = 0
     current = plan
-    while True:
+
+    async def attempt() -> ApplyResult | None:
+        """One write; a result when done early, None when written, _LostRace to retry."""
+        nonlocal writes, conflicts, current
         refuse_blocked(current)
         if current.writes.empty():
             return ApplyResult(current, writes, conflicts)
         sent: list[dict[str, int]] = []  # the version tokens of each chunk sent
         try:
             writes += await _write(cp, current, rng, sent)
-            break
+            return None
         except WriteConflict as exc:
             conflicts += 1
             fresh = await make_plan(cp, current.desired, current.now, current.options)
@@ -124,13 +132,20 @@ async def apply_plan(
             if not replan:
                 raise PlanError("the saved plan is stale: another apply changed these campaigns "
                                 "while it was being applied; run `campaign plan` again") from exc
-            if monotonic() >= deadline:
-                raise LockError(
-                    f"other applies kept changing {', '.join(current.desired.campaigns)} for "
-                    f"{lock_timeout:g}s (--lock-timeout); try again later"
-                ) from exc
-            await sleep(min(2.0, 0.05 * 2 ** min(conflicts, 6)) * (0.5 + rng.random()))
             current = fresh
+            raise _LostRace from exc
+
+    retrying = replace(CONFLICT_BACKOFF, deadline=lock_timeout).retrying(
+        retry_if_exception_type(_LostRace), sleep=sleep, rng=rng, monotonic=monotonic)
+    try:
+        done = await retrying(attempt)
+    except _LostRace as lost:
+        raise LockError(
+            f"other applies kept changing {', '.join(current.desired.campaigns)} for "
+            f"{lock_timeout:g}s (--lock-timeout); try again later"
+        ) from lost.__cause__
+    if done is not None:
+        return done
     after = await make_plan(cp, current.desired, current.now, current.options)
     if not after.writes.empty():
         left = ", ".join(f"{c.action} {c.kind} {c.address}: {c.reason}"
@@ -140,6 +155,10 @@ async def apply_plan(
             f"({left}); the control plane may be rewriting them, run `campaign plan` to see"
         )
     return ApplyResult(current, writes, conflicts)
+
+
+class _LostRace(Exception):
+    """Another apply won the compare-and-set; re-planned, worth another try."""
 
 
 def refuse_blocked(plan: Plan) -> None:

@@ -5,6 +5,8 @@ transition never pushes later ones back (no accumulated drift). Each session run
 task; all share one kept-alive httpx client. On a stop request (the command wires SIGINT and
 SIGTERM to it) or any error, every session this run may have started is put back into
 `Standby` (or `Stopped`) within about a second. The clock and sleep function are injected.
+A session whose transition is refused with `LeaseLost` (another driver holds its campaign's
+lease now) is abandoned: nothing more is sent to it, not even on exit.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from runner.errors import TransitionError
+from runner.errors import LeaseLost, TransitionError
 from runner.run.schedule import Action, BurstSchedule, ResumePlan, Skip, Step
 from runner.run.stats import SessionLateness, TransitionRecord, session_lateness
 from runner.states import SessionState
@@ -99,7 +101,7 @@ class SessionRun:
     campaign: str = ""
 
 
-EventKind = Literal["started", "stopped", "skipped", "failed", "stuck"]
+EventKind = Literal["started", "stopped", "skipped", "failed", "stuck", "lost"]
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,7 @@ class SessionResult:
     left_started: bool  # the runner could not confirm the session is out of `Started`
     final_state: str | None  # the last state the backend acknowledged, if any
     lateness: SessionLateness
+    lost: str | None = None  # why the run stopped driving it (its lease went elsewhere)
 
     @property
     def failed(self) -> tuple[TransitionRecord, ...]:
@@ -146,7 +149,8 @@ class RunResult:
     def ok(self) -> bool:
         """No interruption, skip, failure, or session left `Started`."""
         return not self.interrupted and all(
-            not s.skipped and not s.failed and not s.left_started for s in self.sessions
+            not s.skipped and not s.failed and not s.left_started and s.lost is None
+            for s in self.sessions
         )
 
 
@@ -162,6 +166,7 @@ class _Session:
     # The state change on the wire, if any. Interrupting a run never cancels it: a request
     # cut off mid-flight may still be applied by the server after the exit's `Standby`.
     inflight: asyncio.Future[str] | None = None
+    lost: str | None = None  # abandoned: another driver holds the campaign's lease
 
 
 async def drive(
@@ -219,6 +224,7 @@ async def drive(
                 left_started=s.left_started,
                 final_state=s.final_state,
                 lateness=session_lateness(s.records),
+                lost=s.lost,
             )
             for s in sessions
         ),
@@ -270,7 +276,10 @@ class _Driver:
                     self.emit(session, step.burst, "skipped", reason)
                     continue
                 give_up = self.mono(session.run.schedule.bursts[step.burst].stop)
-                if not await self.send(session, step, target, give_up):
+                sent = await self.send(session, step, target, give_up)
+                if session.lost is not None:
+                    return
+                if not sent:
                     # The stop step stays: a start that timed out may still have committed.
                     session.skipped.append(Skip(step.burst, "could not be started"))
             else:
@@ -278,7 +287,10 @@ class _Driver:
                                  None)
                 give_up = max(target + STOP_RETRY_FLOOR,
                               self.mono(following.deadline) if following else 0.0)
-                if not await self.send(session, step, target, give_up):
+                sent = await self.send(session, step, target, give_up)
+                if session.lost is not None:
+                    return
+                if not sent:
                     session.left_started = True
                     self.emit(session, step.burst, "stuck",
                               "could not put the session back to Standby; it may be recording")
@@ -324,6 +336,9 @@ class _Driver:
                 session.inflight = asyncio.ensure_future(
                     self.states.set_state(sid, state, timeout=REQUEST_TIMEOUT))
                 acked = await asyncio.shield(session.inflight)
+            except LeaseLost as exc:
+                self.abandon(session, step.burst, str(exc))
+                return False
             except TransitionError as exc:
                 error = str(exc)
                 if not exc.retryable or self.clock.monotonic() + delay >= give_up:
@@ -354,12 +369,19 @@ class _Driver:
         self.emit(session, step.burst, "failed", error)
         return False
 
+    def abandon(self, session: _Session, burst: int, why: str) -> None:
+        """Stop driving the session: its campaign's lease is someone else's now."""
+        session.lost = why
+        session.inflight = None
+        self.emit(session, burst, "lost", f"{why}; stopped driving this session")
+
     async def put_back(self, sessions: Sequence[_Session], exit_state: str) -> None:
         """Set `exit_state` on every session that may be `Started` (all, for `Stopped`)."""
         for session in sessions:  # answers nobody waits for any more: retrieve, ignore
             if session.inflight is not None:
                 session.inflight.add_done_callback(_ignore_outcome)
-        targets = [s for s in sessions if s.possibly_started or exit_state != SessionState.STANDBY]
+        targets = [s for s in sessions if s.lost is None
+                   and (s.possibly_started or exit_state != SessionState.STANDBY)]
         if not targets:
             return
         give_up = self.clock.monotonic() + EXIT_BUDGET
@@ -377,6 +399,9 @@ class _Driver:
             try:
                 session.final_state = await self.states.set_state(
                     session.run.session_id, state, timeout=max(0.05, give_up - now))
+            except LeaseLost as exc:
+                self.abandon(session, -1, str(exc))
+                return
             except TransitionError as exc:
                 if exc.retryable and self.clock.monotonic() + delay < give_up:
                     await self.clock.sleep(delay)

@@ -94,13 +94,17 @@ class RunJournal:
     """Keeps one campaign's run state file up to date while a run goes on."""
 
     def __init__(self, path: Path, campaign: str, runs: Sequence[SessionRun],
-                 patterns: dict[str, BurstPattern], clock_now: dt.datetime) -> None:
+                 patterns: dict[str, BurstPattern], clock_now: dt.datetime,
+                 lease_holder: tuple[str, int, str] | None = None) -> None:
         self.path = Path(path)
         self.state: dict[str, Any] = {
             "version": VERSION,
             "campaign": campaign,
             "status": "running",
             "pid": os.getpid(),
+            # The lease this run holds (host, pid, token): a restart here after a crash
+            # takes it over at once (`crashed_holder`) instead of waiting for its expiry.
+            "lease_holder": list(lease_holder) if lease_holder else None,
             "started_at": clock_now.isoformat(),
             "finished_at": None,
             "sessions": [_session_entry(r, patterns[r.schedule.session]) for r in runs],
@@ -242,12 +246,18 @@ def burst_status(campaign: Campaign, now: dt.datetime, state_dir: Path) -> Burst
     return BurstStatus(None, None, False, state)
 
 
-def running_elsewhere(state: dict[str, Any] | None) -> int | None:
-    """The id of another live process recorded as running this campaign, if any."""
+def crashed_holder(state: dict[str, Any] | None) -> tuple[str, int, str] | None:
+    """The lease holder (host, pid, token) of a run recorded as running whose process is
+    gone (killed, crashed): its lease may be taken over without waiting for it to expire."""
     if state is None or state.get("status") != "running":
         return None
-    pid = state.get("pid")
-    return pid if isinstance(pid, int) and pid != os.getpid() and _alive(pid) else None
+    holder = state.get("lease_holder")
+    if not (isinstance(holder, list) and len(holder) == 3):
+        return None
+    host, pid, token = holder
+    if not (isinstance(host, str) and isinstance(pid, int) and isinstance(token, str)):
+        return None
+    return None if pid != state.get("pid") or _alive(pid) else (host, pid, token)
 
 
 def _alive(pid: Any) -> bool:

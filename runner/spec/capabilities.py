@@ -26,6 +26,7 @@ class ModelCapabilities:
     name: str
     streams: dict[str, dict[tuple[int, int], tuple[int, ...]] | None]
     shared_sensor: frozenset[str] = frozenset()
+    usb_bytes_per_second: int | None = None  # what its USB link carries in practice (CMP612)
 
     def check(self, type_: str, width: int, height: int, fps: int) -> str | None:
         """None if supported, else a one-line reason with what is supported."""
@@ -70,6 +71,8 @@ def parse_capabilities(raw: Any) -> Capabilities:
             name=str(entry.get("name", model)),
             streams=streams,
             shared_sensor=frozenset(entry.get("shared_sensor", ())),
+            usb_bytes_per_second=(int(entry["usb_bytes_per_second"])
+                                  if entry.get("usb_bytes_per_second") else None),
         )
     return table
 

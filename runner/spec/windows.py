@@ -133,3 +133,46 @@ def _local_day(value: dt.datetime, info: ZoneInfo, edge: dt.date) -> dt.date:
         return value.astimezone(info).date()
     except OverflowError:
         return edge
+
+
+# How far the DST checks look: a year shows each yearly change once.
+DST_LOOKAHEAD = dt.timedelta(days=366)
+
+
+def dst_changed_occurrences(
+    window: RecurringWindow, first_day: dt.date | None = None
+) -> list[tuple[dt.date, dt.timedelta]]:
+    """The occurrences DST removes (length 0) or makes shorter or longer than the nominal
+    `occurrence_length`: (local start date, real length), within a year from `first_day`
+    (default the window's start; never before it) and not after `until`."""
+    info = zone(window.timezone)
+    day = max(window.start, first_day or window.start)
+    last = day + DST_LOOKAHEAD
+    if window.until is not None:
+        last = min(last, window.until)
+    nominal = occurrence_length(window)
+    overnight = window.end_time <= window.start_time
+    found: list[tuple[dt.date, dt.timedelta]] = []
+    try:
+        offset = dt.datetime.combine(day, dt.time(0), info).utcoffset()
+        while day <= last:
+            after = dt.datetime.combine(day + dt.timedelta(days=2), dt.time(0), info).utcoffset()
+            # Only days whose occurrence can touch a change (this day or the next) are resolved.
+            if after != offset and day.isoweekday() in window.days:
+                start = resolve_local(day, window.start_time, window.timezone)
+                end_day = day + dt.timedelta(days=1) if overnight else day
+                end = resolve_local(end_day, window.end_time, window.timezone)
+                length = max(end - start, dt.timedelta(0))
+                if length != nominal:
+                    found.append((day, length))
+            offset = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0),
+                                         info).utcoffset()
+            day += dt.timedelta(days=1)
+    except OverflowError:  # the last days of year 9999
+        pass
+    return found
+
+
+def wall_text(moment: dt.datetime, tz: str) -> str:
+    """`moment` as a wall time in `tz` with its offset, e.g. 2027-03-28T03:30:00+02:00."""
+    return moment.astimezone(zone(tz)).isoformat()

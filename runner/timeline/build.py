@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from runner.compile import DesiredSession, compile_campaigns
+from runner.plan.conflicts import Booking, find_conflicts  # the one overlap rule, shared
 from runner.run.schedule import build_schedule
 from runner.spec.model import AbsoluteWindow, Campaign, Occurrence
 from runner.spec.windows import occurrences, resolve_local, zone
@@ -25,44 +25,12 @@ from runner.timeline.model import (
     Timeline,
 )
 
+__all__ = ["Booking", "build_timeline", "default_range", "display_zone", "find_conflicts",
+           "local_midnight"]
+
 UTC = dt.timezone.utc
 DEFAULT_SPAN = dt.timedelta(days=7)
 LIVE_LOCATION = "control plane"
-
-
-@dataclass(frozen=True)
-class Booking:
-    """A session's claim on one camera over [start, end)."""
-
-    model: str
-    serial: str
-    session: SessionRef
-    start: dt.datetime
-    end: dt.datetime
-
-
-def find_conflicts(bookings: Iterable[Booking]) -> tuple[Conflict, ...]:
-    """Every pair of different sessions booking the same camera over overlapping [start, end).
-
-    Back-to-back sessions (one ends when the next starts) do not conflict. Sorted by the
-    overlap's start, then camera.
-    """
-    by_camera: dict[tuple[str, str], dict[str, Booking]] = {}
-    for booking in bookings:
-        if booking.end > booking.start:  # a session booked twice counts once
-            by_camera.setdefault((booking.model, booking.serial), {}).setdefault(
-                booking.session.id, booking)
-    found: list[Conflict] = []
-    for (model, serial), unique in by_camera.items():
-        items = sorted(unique.values(), key=lambda b: (b.start, b.end, b.session.name))
-        for i, first in enumerate(items):
-            for second in items[i + 1:]:
-                if second.start >= first.end:
-                    break  # sorted by start: nothing later overlaps `first`
-                found.append(Conflict(model, serial, first.session, second.session,
-                                      second.start, min(first.end, second.end)))
-    found.sort(key=lambda c: (c.start, c.model, c.serial, c.first.name, c.second.name))
-    return tuple(found)
 
 
 def display_zone(campaigns: Sequence[Campaign]) -> str:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
 
-Source = Literal["declared", "live"]
+from runner.plan.conflicts import Conflict, SessionRef, Source
+
+__all__ = ["Bar", "Conflict", "LiveSession", "Row", "SessionRef", "Source", "Tick", "Timeline"]
 
 
 @dataclass(frozen=True)
@@ -51,29 +52,6 @@ class Tick:
     index: int  # 0-based burst number
     start: dt.datetime
     stop: dt.datetime
-
-
-@dataclass(frozen=True)
-class SessionRef:
-    """Which session a conflict involves, and where it comes from (file:line:col, or id)."""
-
-    name: str
-    id: str
-    campaign: str | None
-    source: Source
-    location: str  # file:line:col of the campaign's window, or "control plane"
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """Two sessions booking the same camera over the overlapping interval [start, end)."""
-
-    model: str
-    serial: str
-    first: SessionRef
-    second: SessionRef
-    start: dt.datetime
-    end: dt.datetime
 
 
 @dataclass(frozen=True)

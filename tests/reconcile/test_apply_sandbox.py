@@ -217,3 +217,16 @@ async def test_lost_compare_and_set_replans_or_fails_as_asked(sandbox) -> None:
         assert result.conflicts == 1
     assert {s["bitrate"] for s in rows(sandbox)["streams"]} == {2_000_000}
     assert_no_duplicates_or_orphans(sandbox)
+
+
+async def test_the_read_of_a_thousand_campaigns_is_one_query_of_bounded_filters(sandbox) -> None:
+    from tests.reconcile.support import control_plane, converge
+
+    await converge(sandbox, [campaign("c-517")], NOW)
+    names = tuple(f"c-{i}" for i in range(1000))
+    sandbox.reset()
+    async with control_plane(sandbox) as cp:
+        actual = await cp.read_state(names, ())
+        assert cp.round_trips == 1
+    assert [s.name for s in actual.sessions] == ["c-517"]
+    assert sandbox.stats()["graphql"]["requests"] == 1

@@ -154,6 +154,7 @@ def test_documents_validate_against_the_sdl() -> None:
     schema = build_schema((ROOT / "schemas" / "controlplane.graphql").read_text())
     dialect = dialect_from_schema(schema)
     assert validate(schema, parse(read_state(dialect))) == []
+    assert validate(schema, parse(read_state(dialect, 3))) == []
     session = compile_campaigns([campaign()], NOW).sessions[0]
     writes = Writes(
         stop=("00000000-0000-0000-0000-000000000001",),

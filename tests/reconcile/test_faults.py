@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import email.utils
 import os
 import random
 import signal
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -206,3 +208,134 @@ def test_odd_control_plane_answers_are_one_line_errors(body: dict[str, Any], wor
 
     with pytest.raises(ControlPlaneError, match=words):
         asyncio.run(read())
+
+
+class ThrottlingGateway(httpx.AsyncBaseTransport):
+    """A rate-limiting gateway in front of the sandbox's Hasura (the sandbox's own 429 fault
+    covers its fleet API only): answers 429 with the given `Retry-After` values, one per
+    request, then lets requests through."""
+
+    def __init__(self, *retry_after: str | None) -> None:
+        self.pending = list(retry_after)
+        self.inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.pending:
+            value = self.pending.pop(0)
+            return httpx.Response(429, headers={"Retry-After": value} if value else {},
+                                  json={"message": "API rate limit exceeded"})
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_control_plane_waits_out_429s_from_a_gateway(sandbox) -> None:
+    from runner.adapters.controlplane import ControlPlane, ControlPlaneConfig
+    from runner.adapters.controlplane.transport import GraphQLClient
+    from runner.errors import ControlPlaneError
+    from tests.reconcile.support import warm_schema_cache
+
+    config = ControlPlaneConfig(sandbox.graphql_url, sandbox.admin_secret, 10.0)
+    cache = warm_schema_cache(sandbox)
+    sandbox.reset()  # count only this test's requests
+    waits: list[float] = []
+
+    async def recorded_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    later = email.utils.formatdate(time.time() + 30, usegmt=True)
+    # One try against failures: the 429s must not use it up, only their own budget.
+    async with GraphQLClient(config, transport=ThrottlingGateway("2", later, None),
+                             attempts=1, sleep=recorded_sleep, rng=random.Random(3)) as client:
+        data = await client.execute("{ cameras(limit: 1) { id } }", {})
+    assert len(data["cameras"]) == 1 and client.round_trips == 4
+    assert waits[0] == 2.0 and 25 <= waits[1] <= 30  # delta-seconds, then an HTTP-date
+    assert 0 <= waits[2] <= 0.4  # no Retry-After: full jitter (third 429: ceiling 0.1 * 2**2)
+    assert sandbox.stats()["graphql"]["requests"] == 1  # the gateway held the rest back
+
+    async with GraphQLClient(config, transport=ThrottlingGateway("0.25", "500", "1"),
+                             rate_limited=2, retry_after_max=0.5, sleep=recorded_sleep) as client:
+        with pytest.raises(ControlPlaneError) as err:
+            await client.execute("{ cameras(limit: 1) { id } }", {})
+    assert str(err.value) == (f"control plane {sandbox.graphql_url} still rate limited after 3 "
+                              "HTTP 429 answers; try again later")
+    assert waits[3:] == [0.25, 0.5] and client.round_trips == 3  # "500" s capped at 0.5 s
+
+    # The adapter as the commands build it (real sleeps: a gateway asking for 0 s).
+    async with ControlPlane(config, transport=ThrottlingGateway("0", "0"),
+                            schema_cache=cache) as cp:
+        actual = await cp.read_state(("nothing-here",), ())
+        assert cp.round_trips == 3
+    assert actual.sessions == ()
+
+
+class RivalApplies:
+    """The control plane, with another apply committing its own version of the campaigns
+    just before each of our first `times` writes (so each of them loses the race)."""
+
+    def __init__(self, cp: Any, rivals: list[Any], times: int) -> None:
+        self.cp, self.rivals, self.left = cp, rivals, times
+
+    async def read_state(self, campaigns: Any, cameras: Any) -> Any:
+        return await self.cp.read_state(campaigns, cameras)
+
+    async def write(self, writes: Any, **kwargs: Any) -> None:
+        from runner.plan.apply import apply_plan, make_plan
+
+        if self.left:
+            self.left -= 1
+            rival = self.rivals[self.left % 2]
+            await apply_plan(self.cp, await make_plan(self.cp, rival, NOW, PlanOptions()))
+        await self.cp.write(writes, **kwargs)
+
+
+class FakeTime:
+    """A monotonic clock that only moves when apply sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+async def test_lost_races_back_off_with_full_jitter_until_the_lock_timeout(sandbox) -> None:
+    from runner.compile import compile_campaigns
+    from runner.errors import LockError
+    from runner.plan.apply import apply_plan, make_plan
+
+    from .support import control_plane
+
+    def bitrate(value: int) -> Any:
+        return campaign("yard", cameras=(camera(streams=(stream("color", bitrate=value),)),))
+
+    await converge(sandbox, [bitrate(1_000_000)], NOW)
+    rivals = [compile_campaigns([bitrate(b)], NOW) for b in (2_000_000, 3_000_000)]
+    ours, again = (compile_campaigns([bitrate(b)], NOW) for b in (4_000_000, 5_000_000))
+    async with control_plane(sandbox) as cp:
+        clock = FakeTime()
+        store = RivalApplies(cp, rivals, times=4)
+        result = await apply_plan(store, await make_plan(cp, ours, NOW, PlanOptions()),
+                                  lock_timeout=60, rng=random.Random(8), sleep=clock.sleep,
+                                  monotonic=clock.monotonic)
+        assert result.conflicts == 4
+        # Full jitter under a doubling ceiling (0.1 s first, 2 s at most).
+        ceilings = (0.1, 0.2, 0.4, 0.8)
+        assert all(0 <= w <= cap for w, cap in zip(clock.sleeps, ceilings, strict=True))
+        assert {s["bitrate"] for s in rows(sandbox)["streams"]} == {4_000_000}
+
+        clock = FakeTime()
+        store = RivalApplies(cp, rivals, times=1000)
+        with pytest.raises(LockError, match=r"for 1s \(--lock-timeout\)"):
+            await apply_plan(store, await make_plan(cp, again, NOW, PlanOptions()),
+                             lock_timeout=1, rng=random.Random(8), sleep=clock.sleep,
+                             monotonic=clock.monotonic)
+        # No try started after the deadline; the one before it still did.
+        assert clock.now >= 1 and sum(clock.sleeps[:-1]) < 1 and store.left > 900
+    assert_no_duplicates_or_orphans(sandbox)

@@ -51,32 +51,6 @@ def test_client_needs_a_key() -> None:
         FleetClient("https://fleet.example/api/v1", "")
 
 
-def test_retry_after_seconds_or_http_date() -> None:
-    import email.utils
-    import time
-
-    import httpx
-
-    from runner.adapters.fleet import _retry_after
-
-    assert _retry_after(httpx.Response(429, headers={"Retry-After": "3"}), 9.0) == 3.0
-    assert _retry_after(httpx.Response(429), 9.0) == 9.0
-    assert _retry_after(httpx.Response(429, headers={"Retry-After": "soon"}), 9.0) == 9.0
-    later = email.utils.formatdate(time.time() + 30, usegmt=True)
-    assert 25 <= _retry_after(httpx.Response(429, headers={"Retry-After": later}), 9.0) <= 30
-
-
-def test_backoff_is_full_jitter_under_a_growing_cap() -> None:
-    import random
-
-    client = FleetClient("https://fleet.example/api/v1", "k", backoff_base=0.1,
-                         backoff_max=1.0, rng=random.Random(7))
-    for attempt, cap in [(1, 0.1), (2, 0.2), (3, 0.4), (4, 0.8), (5, 1.0), (9, 1.0)]:
-        waits = [client._backoff(attempt) for _ in range(200)]
-        assert all(0 <= w <= cap for w in waits)
-        assert max(waits) > cap * 0.8 and min(waits) < cap * 0.2  # spread over the whole range
-
-
 @pytest.mark.parametrize("url", ["http://[::1", "https://host:abc/api/v1",
                                  "https://host:99999/api/v1"])
 def test_malformed_base_url_is_a_config_error(url: str) -> None:

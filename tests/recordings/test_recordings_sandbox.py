@@ -338,6 +338,30 @@ async def test_429_waits_for_retry_after(sandbox: Any) -> None:
     assert all(w >= 1 and float(w).is_integer() for w in waits)
 
 
+async def test_429_has_its_own_budget_and_a_capped_wait(sandbox: Any) -> None:
+    import time
+
+    seed_recordings(sandbox.db_path, [rec("a")])
+    waits: list[float] = []
+
+    async def recorded_sleep(seconds: float) -> None:  # no real wait: the window stays full
+        waits.append(seconds)
+
+    sandbox.faults(rate_limit_per_s=1)
+    time.sleep(1.02 - time.time() % 1)  # start early in a one-second window
+    # One try against failures: the 429s must not use it up, only their own budget of 2.
+    async with FleetClient(sandbox.fleet_url, sandbox.api_key, sleep=recorded_sleep,
+                           max_attempts=1, max_rate_limited=2, retry_after_max=0.25) as fleet:
+        assert (await fleet.get_recording("a"))["uid"] == "a"  # the window's one request
+        with pytest.raises(FleetError) as err:
+            await fleet.get_recording("a")
+    assert str(err.value) == ("fleet API: GET /fleet/recordings/a/ failed: still rate limited "
+                              "after 3 HTTP 429 answers; try again later")
+    assert waits == [0.25, 0.25]  # the server's Retry-After (>= 1 s), capped
+    assert fleet.attempts == {("GET", "200"): 1, ("GET", "429"): 3}
+    assert sandbox.stats()["faults"]["rate_limited"] == 3
+
+
 async def test_rules_that_never_settle_are_a_plan_warning(sandbox: Any, fleet: FleetClient) -> None:
     seed_recordings(sandbox.db_path, [rec("flip"), rec("calm", tags=("a", "c"))])
     flip = (rule("r0", when=RuleCondition(tags_none=("b",)), add=("b",), remove=("a",)),

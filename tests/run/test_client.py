@@ -51,6 +51,8 @@ def test_trigger_sends_its_requests_with_the_configured_timeout(tmp_path: Path) 
 
     def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request.extensions["timeout"]["read"])
+        if b"AcquireLeases" in request.content or b"ReleaseLeases" in request.content:
+            return httpx.Response(200, json={"data": {}})
         if b"mutation" in request.content:
             return httpx.Response(200, json={"data": {
                 "updateRecordingSession": {"state": "Started"}}})
@@ -62,7 +64,8 @@ def test_trigger_sends_its_requests_with_the_configured_timeout(tmp_path: Path) 
     backends.schema_cache.save(control.endpoint, sdl_introspection())  # introspected before
     done = asyncio.run(trigger_session(backends, campaigns, "timeouts", "start", now))
     assert (done.before, done.after) == ("Standby", "Started")
-    assert seen == [42.0, 42.0]
+    # Take the lease, read, switch, release the lease: each with the configured timeout.
+    assert seen == [42.0, 42.0, 42.0, 42.0]
 
 
 @pytest.mark.parametrize("errors", [{"message": "boom"}, [{"message": "boom", "extensions": "x"}],

@@ -120,7 +120,9 @@ def test_sigterm_mid_burst_leaves_standby_and_restart_never_double_starts(
 ) -> None:
     now = dt.datetime.now(UTC)
     name = "bursts-sigterm"
-    path = burst_campaign(tmp_path / "bursts.yaml", name, count=4, record="2s", pause="1s",
+    # 5 s of record time: the restart below (two Python start-ups) must land inside burst 2
+    # even on a loaded machine.
+    path = burst_campaign(tmp_path / "bursts.yaml", name, count=4, record="5s", pause="1s",
                           now=now)
     sid = session_id(name, "")  # `campaign run` applies the campaign, creating it
     before = {r["uid"] for r in fleet_recordings(sandbox)}
@@ -158,6 +160,20 @@ def test_sigterm_mid_burst_leaves_standby_and_restart_never_double_starts(
     assert session_state(sandbox, sid) == "Standby"
 
 
+def lease_row(sandbox: Any, campaign: str) -> dict[str, Any] | None:
+    from runner.adapters.controlplane.leases import lease_id
+
+    row = graphql(sandbox, "query($id: uuid!) {recordingSessionByPk(id: $id) {name endDate}}",
+                  {"id": lease_id(campaign)})["recordingSessionByPk"]
+    return dict(row) if row else None
+
+
+def held_by(pid: int, campaign: str) -> str:
+    from runner.ops.leases import this_process
+
+    return f"error: campaign {campaign!r} is driven by {this_process().host}:{pid} (lease expires "
+
+
 def test_second_runner_is_refused_and_stop_on_exit_leaves_stopped(
     sandbox: Any, tmp_path: Path
 ) -> None:
@@ -168,18 +184,86 @@ def test_second_runner_is_refused_and_stop_on_exit_leaves_stopped(
     sid = session_id(name, "")
     first = campaign_cli(sandbox, tmp_path, "run", str(path), "--stop-on-exit")
     poll(lambda: started_bursts(tmp_path, name) == [0], "the burst to start")
+    elsewhere = tmp_path / "elsewhere"  # another directory: no shared local run state
+    elsewhere.mkdir()
 
-    code, _, err = finish(campaign_cli(sandbox, tmp_path, "run", str(path)))
-    assert code == 1 and f"already being run by process {first.pid}" in err
+    code, _, err = finish(campaign_cli(sandbox, elsewhere, "run", str(path)))
+    assert code == 1 and err.count("\n") == 1, err
+    assert err.startswith(held_by(first.pid, name))
+    assert err.rstrip().endswith("stop that run first, or wait for the lease to expire")
     assert session_state(sandbox, sid) == "Started"  # the refused runner touched nothing
-    code, _, err = finish(campaign_cli(sandbox, tmp_path, "trigger", "stop", name, str(path)))
-    assert code == 1 and f"is being run by process {first.pid}" in err
+    code, _, err = finish(campaign_cli(sandbox, elsewhere, "trigger", "stop", name, str(path)))
+    assert code == 1 and err.startswith(held_by(first.pid, name)), err
     assert session_state(sandbox, sid) == "Started"  # nor did a hand switch
 
     first.send_signal(signal.SIGINT)
     code, _, err = finish(first)
     assert code == 130 and "interrupted: sessions set back to Stopped (" in err
     assert session_state(sandbox, sid) == "Stopped"
+    assert lease_row(sandbox, name) is None  # released on the way out
+
+
+def test_two_runners_from_two_directories_exactly_one_drives(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    now = dt.datetime.now(UTC)
+    name = "bursts-two"
+    path = burst_campaign(tmp_path / "bursts.yaml", name, count=1, record="60s", pause="1s",
+                          now=now)
+    sid = session_id(name, "")
+    dirs = [tmp_path / "a", tmp_path / "b"]
+    for directory in dirs:
+        directory.mkdir()
+    procs = [campaign_cli(sandbox, d, "run", str(path), "--lease-ttl", "5s") for d in dirs]
+    poll(lambda: any(p.poll() is not None for p in procs), "one runner to give up")
+    loser = next(p for p in procs if p.poll() is not None)
+    winner = next(p for p in procs if p is not loser)
+    code, _, err = finish(loser)
+    assert code == 1 and err.count("\n") == 1 and err.startswith(held_by(winner.pid, name)), err
+    win_dir = dirs[procs.index(winner)]
+    poll(lambda: started_bursts(win_dir, name) == [0], "the winner's burst to start")
+    assert not (dirs[procs.index(loser)] / ".campaign" / "runs").exists()
+    assert session_state(sandbox, sid) == "Started"
+    row = lease_row(sandbox, name)
+    assert row is not None and row["name"].startswith(f"{name}#lease ")
+    assert f":{winner.pid} " in row["name"]
+    # The lease row is nobody's change: `campaign plan` shows none.
+    code, out, err = finish(campaign_cli(sandbox, tmp_path, "plan", str(path)))
+    assert code == 0 and "lease" not in out and "No changes." in out, out + err
+
+    winner.send_signal(signal.SIGTERM)
+    code, _, err = finish(winner)
+    assert code == 143, err
+    assert session_state(sandbox, sid) == "Standby"
+    assert lease_row(sandbox, name) is None  # released after the session went back
+
+
+def test_a_killed_holders_lease_is_taken_over_after_it_expires(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    now = dt.datetime.now(UTC)
+    name = "bursts-takeover"
+    path = burst_campaign(tmp_path / "bursts.yaml", name, count=2, record="3s", pause="0.5s",
+                          now=now)
+    sid = session_id(name, "")
+    first = campaign_cli(sandbox, tmp_path, "run", str(path), "--lease-ttl", "2s")
+    poll(lambda: started_bursts(tmp_path, name) == [0], "burst 1 to start")
+    first.kill()  # SIGKILL: no release, the session stays Started
+    first.communicate(timeout=WAIT)
+    row = lease_row(sandbox, name)
+    assert row is not None and f":{first.pid} " in row["name"]
+    expires = dt.datetime.fromisoformat(row["endDate"]).replace(tzinfo=UTC)
+    poll(lambda: dt.datetime.now(UTC) > expires + dt.timedelta(seconds=1), "the lease to expire")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    code, out, err = finish(campaign_cli(sandbox, elsewhere, "run", str(path), "-o", "json"))
+
+    assert code == 0, err
+    session = json.loads(out)["sessions"][0]
+    assert session["final_state"] == "Standby" and session["started"]
+    assert session_state(sandbox, sid) == "Standby"
+    assert lease_row(sandbox, name) is None
 
 
 def test_restart_after_a_crash_keeps_the_running_bursts_stop_deadline(

@@ -16,7 +16,7 @@ from runner.spec import load_campaigns
 from runner.spec.model import Campaign
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "campaigns"
+EXAMPLES = ROOT / "tests" / "timeline" / "campaigns"  # the examples as they were: 3 conflicts
 UTC = dt.timezone.utc
 OSLO = dt.timezone(dt.timedelta(hours=1))  # Europe/Oslo in December
 NOW = dt.datetime(2026, 12, 1, 21, 0, tzinfo=UTC)  # Tuesday evening, the examples' first week

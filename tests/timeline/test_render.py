@@ -9,7 +9,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 
-from runner.compile import Desired, compile_campaigns, to_wire
+from runner.compile import Desired, compile_campaigns, utc_text
 from runner.plan import Actual, PlanOptions, plan_changes
 from runner.plan.model import ActualCamera, ActualSession
 from runner.plan.render import plan_gantt, render_markdown
@@ -290,6 +290,6 @@ def test_plan_gantt_shows_where_a_moved_window_was_and_nothing_for_no_changes() 
         ("vehicle-survey-dec updated", "", "2026-12-01 07:00"),
         ("vehicle-survey-dec was", "done, ", "2026-12-01 05:00"),
     ]
-    assert to_wire(moved.start) == "2026-12-01T05:00:00"
+    assert utc_text(moved.start) == "2026-12-01T05:00:00"
     empty = dataclasses.replace(plan, changes=())
     assert plan_gantt(empty) == "" and "```mermaid" not in render_markdown(empty)

@@ -1,6 +1,6 @@
-"""The control-plane adapter: the core's `StateStore` (read, write) and the camera list,
-over one GraphQL connection, in the dialect the server's schema shows (introspected on first
-contact, cached per endpoint, refreshed when a request no longer fits).
+"""The control-plane adapter: the core's `StateStore` (read, write), `NeighbourReader` and the
+camera list, over one GraphQL connection, in the dialect the server's schema shows
+(introspected on first contact, cached per endpoint, refreshed when a request no longer fits).
 """
 
 from __future__ import annotations
@@ -15,14 +15,20 @@ import httpx
 from runner.adapters.controlplane import documents
 from runner.adapters.controlplane.dialect import Dialect
 from runner.adapters.controlplane.introspect import SchemaCache, load_dialect
-from runner.adapters.controlplane.state import parse_cameras, parse_state
+from runner.adapters.controlplane.state import (
+    _Enums,
+    campaign_spellings,
+    parse_cameras,
+    parse_state,
+)
 from runner.adapters.controlplane.transport import (
     ControlPlaneConfig,
     GraphQLClient,
     SchemaMismatch,
 )
-from runner.adapters.controlplane.wire import Wire
+from runner.adapters.controlplane.wire import Wire, from_wire, to_wire
 from runner.errors import ControlPlaneError
+from runner.plan.conflicts import ControlPlaneSession, Neighbours
 from runner.plan.model import Actual, ActualCamera, Writes
 from runner.urls import redact_url
 
@@ -67,6 +73,13 @@ class ControlPlane:
             self._graphql.use_schema(self._dialect.schema)
         return self._dialect
 
+    async def offered_enums(self) -> dict[str, tuple[str, ...]]:
+        """The values of each enum the product sends, as the campaign files would spell them."""
+        d = await self.dialect()
+        spellings = campaign_spellings()
+        return {kind: tuple(d.enum_in(kind, v, spellings.get(kind, ())) for v in values)
+                for kind, values in d.enums.items()}
+
     async def execute(self, document: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         """Send one operation (retrying transient failures) and return its `data`."""
         return await self._graphql.execute(document, variables)
@@ -78,15 +91,21 @@ class ControlPlane:
         named cameras, in one query."""
         def build(d: Dialect) -> tuple[str, Mapping[str, Any]]:
             wire = Wire(d)
-            return documents.read_state(d), {"sessions": wire.session_filter(campaigns),
-                                             "cameras": wire.camera_filter(cameras)}
+            filters = wire.session_filters(campaigns)
+            variables: dict[str, Any] = dict(zip(documents.session_aliases(len(filters)),
+                                                 filters, strict=True))
+            variables["cameras"] = wire.camera_filter(cameras)
+            return documents.read_state(d, len(filters)), variables
 
-        data = await self._run(build)
+        data = await self.send(build)
         assert self._dialect is not None
+        aliases = documents.session_aliases(len(Wire(self._dialect).session_filters(campaigns)))
         try:
-            if not all(isinstance(data.get(key), list) for key in ("sessions", "cameras")):
+            if not all(isinstance(data.get(key), list) for key in (*aliases, "cameras")):
                 raise ValueError("no 'sessions' and 'cameras' lists")
-            return parse_state(self._dialect, data, campaigns)
+            merged = {"sessions": [row for alias in aliases for row in data[alias]],
+                      "cameras": data["cameras"]}
+            return parse_state(self._dialect, merged, campaigns)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise self._odd_answer("the state query", exc) from None
 
@@ -95,14 +114,44 @@ class ControlPlane:
         now: dt.datetime, drop_versions: bool = False,
     ) -> None:
         """Run `writes` as one mutation (one transaction), guarded by the version rows."""
-        await self._run(lambda d: documents.write_document(
+        await self.send(lambda d: documents.write_document(
             d, writes, expected, tokens, now, drop_versions=drop_versions))
+
+    async def read_neighbours(
+        self, cameras: tuple[tuple[str, str], ...], start: dt.datetime, end: dt.datetime
+    ) -> Neighbours:
+        """Sessions (anyone's) whose records use `cameras` and overlap [start, end), and every
+        session by id, name, dates and state: the read behind `plan`'s conflicts and orphans."""
+        def build(d: Dialect) -> tuple[str, Mapping[str, Any]]:
+            wire, op = Wire(d), d.op
+            booked = {"records": {"camera": wire.camera_filter(cameras)},
+                      "startDate": {op("_lt"): to_wire(end)},
+                      "endDate": {op("_gt"): to_wire(start)}} if cameras else wire.nothing()
+            return documents.read_neighbours(d), {"booked": booked}
+
+        data = await self.send(build)
+        assert self._dialect is not None
+        enum = _Enums(self._dialect)
+
+        def session(row: Mapping[str, Any]) -> ControlPlaneSession:
+            return ControlPlaneSession(
+                id=str(row["id"]), name=str(row["name"]), start=from_wire(row["startDate"]),
+                end=from_wire(row["endDate"]), state=str(enum("session_state", row["state"])),
+                cameras=tuple(sorted({
+                    (str(enum("camera_model", r["camera"]["model"])), str(r["camera"]["serial"]))
+                    for r in row.get("records") or [] if r.get("camera")})))
+
+        try:
+            return Neighbours(booked=tuple(session(r) for r in data["booked"]),
+                              named=tuple(session(r) for r in data["named"]))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise self._odd_answer("the neighbours query", exc) from None
 
     async def known_cameras(
         self, *, model: str | None = None, device: str | None = None
     ) -> list[ActualCamera]:
         """Every camera (optionally of one model / on one device), by model and serial."""
-        data = await self._run(lambda d: (documents.known_cameras(d),
+        data = await self.send(lambda d: (documents.known_cameras(d),
                                           {"where": Wire(d).camera_where(model, device)}))
         assert self._dialect is not None
         try:
@@ -113,7 +162,7 @@ class ControlPlane:
                 "endpoint a campaign control plane?"
             ) from None
 
-    async def _run(self, build: Build) -> dict[str, Any]:
+    async def send(self, build: Build) -> dict[str, Any]:
         """Build the document in the server's dialect and send it; if it no longer fits a
         cached schema, introspect again and retry once."""
         document, variables = build(await self.dialect())

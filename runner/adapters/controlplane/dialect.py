@@ -61,14 +61,17 @@ ENUM_COLUMNS: dict[tuple[str, str], str] = {
 }
 OPERATIONS = ("select", "select_by_pk", "insert", "insert_one", "update", "update_by_pk",
               "delete", "delete_by_pk")
-# What the product cannot work without: (table, operation). Bulk writes are optional (the
-# adapter falls back to aliased single-object fields in the same request).
+# What the product cannot work without: (table, operation). Delete of sessions by filter is
+# the compare-and-set of every apply (delete the version row only if its token is the one
+# read). Other bulk writes are optional: the adapter falls back to aliased single-object
+# fields in the same request.
 REQUIRED: tuple[tuple[str, str], ...] = (
     ("session", "select"), ("camera", "select"), ("session", "update_by_pk"),
+    ("session", "delete"),
 )
 ONE_OF: tuple[tuple[str, tuple[str, str]], ...] = (
     ("session", ("insert", "insert_one")), ("session", ("update", "update_by_pk")),
-    ("session", ("delete", "delete_by_pk")), ("record", ("delete", "delete_by_pk")),
+    ("record", ("delete", "delete_by_pk")),
     ("stream", ("delete", "delete_by_pk")),
 )
 

@@ -20,25 +20,48 @@ STREAM_FIELDS = "id type alignTo encoder width height nearCut farCut bitrate fra
 CAMERA_FIELDS = "id model serial deviceId"
 
 
-def read_state(d: Dialect) -> str:
-    """Everything the given campaigns own plus the cameras they name: ONE query."""
+SESSION_FIELDS = "id name startDate endDate mode state maxTimeSeconds maxSizeMegabytes"
+
+
+def session_aliases(chunks: int) -> list[str]:
+    """The response keys of the state read's session selections (one per filter chunk)."""
+    return ["sessions" if i == 0 else f"sessions{i}" for i in range(max(1, chunks))]
+
+
+def read_state(d: Dialect, chunks: int = 1) -> str:
+    """Everything the given campaigns own plus the cameras they name: ONE query. Past a few
+    hundred campaigns the session filter is split into `chunks` selections of the same query
+    (`$sessions`, `$sessions1`, ...), so no single filter grows without bound."""
     session, camera, asc = d.table("session"), d.table("camera"), d.order_asc
-    sessions = (f"{d.root('session', 'select')}({d.arg('session', 'select', 'where')}: "
-                f"$sessions, {d.arg('session', 'select', 'order_by')}: [{{name: {asc}}}])")
+    records = (f"records({_order_arg(d, 'record')}: [{{id: {asc}}}]) {{ id cameraId "
+               f"camera {{ model serial }} streams({_order_arg(d, 'stream')}: "
+               f"[{{type: {asc}}}]) {{ {STREAM_FIELDS} }} }}")
+    aliases = session_aliases(chunks)
+    selections = "\n".join(
+        f"  {alias}: {d.root('session', 'select')}({d.arg('session', 'select', 'where')}: "
+        f"${alias}, {d.arg('session', 'select', 'order_by')}: [{{name: {asc}}}]) {{ "
+        f"{SESSION_FIELDS} storage {{ totalSize }} {records} }}"
+        for alias in aliases)
+    params = ", ".join(f"${alias}: {session.bool_exp}!" for alias in aliases)
     cameras = (f"{d.root('camera', 'select')}({d.arg('camera', 'select', 'where')}: $cameras, "
                f"{d.arg('camera', 'select', 'order_by')}: [{{model: {asc}}}, {{serial: {asc}}}])")
+    return (f"query CampaignState({params}, $cameras: {camera.bool_exp}!) {{\n{selections}\n"
+            f"  cameras: {cameras} {{ {CAMERA_FIELDS} }}\n}}\n")
+
+
+def read_neighbours(d: Dialect) -> str:
+    """`plan`'s cross checks, ONE query: sessions whose records use the given cameras within
+    a span (`$booked`), and every session by id, name, dates and state (`named`)."""
+    session, asc = d.table("session"), d.order_asc
+    select, where = d.root("session", "select"), d.arg("session", "select", "where")
+    order = f"{d.arg('session', 'select', 'order_by')}: [{{name: {asc}}}]"
     return f"""
-query CampaignState($sessions: {session.bool_exp}!, $cameras: {camera.bool_exp}!) {{
-  sessions: {sessions} {{
-    id name startDate endDate mode state maxTimeSeconds maxSizeMegabytes
-    storage {{ totalSize }}
-    records({_order_arg(d, "record")}: [{{id: {asc}}}]) {{
-      id cameraId
-      camera {{ model serial }}
-      streams({_order_arg(d, "stream")}: [{{type: {asc}}}]) {{ {STREAM_FIELDS} }}
-    }}
+query CampaignNeighbours($booked: {session.bool_exp}!) {{
+  booked: {select}({where}: $booked, {order}) {{
+    id name startDate endDate state
+    records({_order_arg(d, "record")}: [{{id: {asc}}}]) {{ camera {{ model serial }} }}
   }}
-  cameras: {cameras} {{ {CAMERA_FIELDS} }}
+  named: {select}({order}) {{ id name startDate endDate state }}
 }}
 """
 
@@ -73,7 +96,7 @@ def _order_arg(d: Dialect, table: str) -> str:
     return d.arg(table, "select", "order_by") if d.table(table).has("select") else "order_by"
 
 
-class _Mutation:
+class Mutation:
     """One mutation document under construction: variables and aliased root fields."""
 
     def __init__(self, d: Dialect) -> None:
@@ -162,7 +185,7 @@ def write_document(
 ) -> tuple[str, dict[str, Any]]:
     """The single mutation (one transaction) for `writes`, with its variables."""
     wire = Wire(d)
-    m = _Mutation(d)
+    m = Mutation(d)
     # Compare-and-set: release the version rows as read, claim new ones (no on_conflict:
     # if another writer got there first the claim violates the primary key and the whole
     # transaction rolls back).

@@ -36,8 +36,7 @@ def parse_state(d: Dialect, data: Mapping[str, Any], campaigns: tuple[str, ...])
                 model=enum("camera_model", (r.get("camera") or {}).get("model", "?")),
                 serial=(r.get("camera") or {}).get("serial", "?"),
                 streams=tuple(sorted(
-                    (ActualStream(id=s["id"], columns={
-                        c: enum(STREAM_ENUMS.get(c, ""), s[c]) for c in STREAM_COLUMNS})
+                    (ActualStream(id=s["id"], columns=enum.stream(s))
                      for s in r.get("streams") or []),
                     key=lambda s: str(s.columns["type"]),
                 )),
@@ -93,6 +92,14 @@ class _Enums:
         self.d = d
         self.identity = all(set(values) <= set(campaign_spellings().get(kind, values))
                             for kind, values in d.enums.items())
+
+    def stream(self, row: Mapping[str, Any]) -> dict[str, object]:
+        """A stream row's columns, its enum values in the campaign's spelling."""
+        columns: dict[str, object] = {c: row[c] for c in STREAM_COLUMNS}
+        if not self.identity:
+            for column, kind in STREAM_ENUMS.items():
+                columns[column] = self(kind, columns[column])
+        return columns
 
     def __call__(self, kind: str, value: Any) -> Any:
         if self.identity or not kind or not isinstance(value, str):

@@ -1,15 +1,17 @@
 """The GraphQL transport of the control plane: gql over the httpx async transport.
 
 One `GraphQLClient` per command run (the adapter in `client.py` wraps it). Every request is
-retried (exponential backoff with jitter, via tenacity) on connection errors, timeouts and
-HTTP 5xx only: GraphQL errors are answers, not transient failures. Retrying writes is safe
-because every insert carries its own id with `on_conflict` (see runner.plan.apply). Secrets
-never appear in errors.
+retried by `runner.retry` (tenacity; exponential backoff with full jitter) on connection
+errors, timeouts and HTTP 5xx only: GraphQL errors are answers, not transient failures. An
+HTTP 429 (a gateway in front of Hasura) waits for its `Retry-After`, on a budget of its own.
+Retrying writes is safe because every insert carries its own id with `on_conflict` (see
+runner.plan.apply). Secrets never appear in errors.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,15 +31,10 @@ from gql.transport.exceptions import (
 )
 from gql.transport.httpx import HTTPXAsyncTransport
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse
-from tenacity import (
-    AsyncRetrying,
-    RetryError,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
+from tenacity import retry_if_exception
 
 from runner.errors import ControlPlaneError, WriteConflict
+from runner.retry import RateLimited, RetryPolicy, Sleep
 from runner.urls import redact_url
 
 DEFAULT_TIMEOUT = 30.0
@@ -69,16 +66,25 @@ class GraphQLClient:
         transport: httpx.AsyncBaseTransport | None = None,
         attempts: int = 8,
         max_backoff: float = 4.0,
+        rate_limited: int = 30,
+        retry_after_max: float = 60.0,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
     ) -> None:
         self.config = config
-        self.attempts = attempts
-        self.max_backoff = max_backoff
+        # Full jitter draws from [0, ceiling]: a base of 0.1 keeps the expected retry window
+        # of the former 0.05 * 2**n (+ up to 0.2) waits.
+        self._policy = RetryPolicy(attempts=attempts, rate_limited=rate_limited,
+                                   backoff_base=0.1, backoff_max=max_backoff,
+                                   retry_after_max=retry_after_max)
+        self._sleep = sleep
+        self._rng = rng or random.Random()
         self.round_trips = 0  # HTTP requests sent, retries included (benchmarks report it)
         headers = {}
         if config.admin_secret:
             headers["x-hasura-admin-secret"] = config.admin_secret
         kwargs: dict[str, Any] = {"headers": headers, "timeout": config.timeout,
-                                  "event_hooks": {"response": [_raise_on_5xx]}}
+                                  "event_hooks": {"response": [_raise_on_429_or_5xx]}}
         if transport is not None:
             kwargs["transport"] = transport
         self._transport = HTTPXAsyncTransport(url=config.endpoint, **kwargs)
@@ -105,23 +111,32 @@ class GraphQLClient:
     async def execute(self, document: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         """Send one operation (retrying transient failures) and return its `data`."""
         request = GraphQLRequest(_parsed(document), variable_values=dict(variables))
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.attempts),
-            wait=wait_exponential_jitter(multiplier=0.05, max=self.max_backoff, jitter=0.2),
-            retry=retry_if_exception(_transient),
-            reraise=True,
-        )
+
+        async def attempt() -> Any:
+            self.round_trips += 1
+            try:
+                return await self._session.execute(request)
+            except TransportConnectionFailed as exc:
+                if isinstance(exc.__cause__, RateLimited):  # raised by the response hook
+                    raise exc.__cause__ from None
+                raise
+
+        retrying = self._policy.retrying(retry_if_exception(_transient), sleep=self._sleep,
+                                         rng=self._rng)
         try:
-            async for attempt in retrying:
-                with attempt:
-                    self.round_trips += 1
-                    result = await self._session.execute(request)
+            result = await retrying(attempt)
         except TransportQueryError as exc:
             raise self._query_error(exc) from None
-        except (TransportError, asyncio.TimeoutError, httpx.HTTPError, RetryError) as exc:
+        except RateLimited:
+            raise ControlPlaneError(self._redact(
+                f"control plane {redact_url(self.config.endpoint)} still rate limited after "
+                f"{retrying.rate_limited} HTTP 429 answers; try again later"
+            )) from None
+        except (TransportError, asyncio.TimeoutError, httpx.HTTPError) as exc:
             raise ControlPlaneError(self._redact(
                 f"control plane {redact_url(self.config.endpoint)} unreachable or failing "
-                f"after {self.attempts} attempts: {_describe(exc)}; check the endpoint and retry"
+                f"after {retrying.tries} attempt(s): {_describe(exc)}; check the endpoint and "
+                "retry"
             )) from None
         except GraphQLError as exc:  # does not parse, or fails the introspected schema
             raise SchemaMismatch(f"invalid GraphQL document: {exc.message}") from None
@@ -150,9 +165,12 @@ class GraphQLClient:
         return text
 
 
-async def _raise_on_5xx(response: httpx.Response) -> None:
+async def _raise_on_429_or_5xx(response: httpx.Response) -> None:
+    # A 429 carries the gateway's pacing, which gql would drop: raise it with its Retry-After.
     # A 5xx may still carry a GraphQL `errors` body, which gql would report as a final
     # query error; raising here makes it a transport failure, i.e. retried.
+    if response.status_code == 429:
+        raise RateLimited(response.headers.get("Retry-After"))
     if response.status_code >= 500:
         response.raise_for_status()
 
@@ -163,7 +181,9 @@ def _parsed(document: str) -> DocumentNode:
 
 
 def _transient(exc: BaseException) -> bool:
-    """Connection errors, timeouts and HTTP 5xx: worth another try. Everything else is final."""
+    """Connection errors, timeouts, HTTP 5xx and 429: worth another try. The rest is final."""
+    if isinstance(exc, RateLimited):
+        return True
     if isinstance(exc, TransportServerError):
         return exc.code is None or exc.code >= 500
     if isinstance(exc, TransportProtocolError):

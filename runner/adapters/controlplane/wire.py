@@ -17,6 +17,7 @@ from runner.plan.model import SessionUpsert
 
 STREAM_COLUMNS = ("type", "alignTo", "encoder", "width", "height", "nearCut", "farCut",
                   "bitrate", "frameRate")
+FILTER_CHUNK = 200  # campaigns per session filter of the state read
 # Upserts: ids are ours, so a retried insert updates the row it already wrote. `state` is
 # deliberately not updated on conflict: a retry must not reset a session the platform started.
 SESSION_UPDATE_COLUMNS = ("name", "startDate", "endDate", "mode", "maxTimeSeconds",
@@ -32,7 +33,11 @@ def to_wire(moment: dt.datetime) -> str:
 
 
 def from_wire(text: str) -> dt.datetime:
-    """A control-plane `timestamp` (UTC wall time) as an aware datetime."""
+    """A control-plane `timestamp` (UTC wall time) as an aware datetime; Postgres' `infinity`
+    and `-infinity` (a session made by hand may have them) as the extremes."""
+    if text in ("infinity", "-infinity"):
+        extreme = dt.datetime.max if text == "infinity" else dt.datetime.min
+        return extreme.replace(tzinfo=dt.timezone.utc, microsecond=0)
     value = dt.datetime.fromisoformat(text.rstrip("Z"))
     return value.replace(tzinfo=dt.timezone.utc, microsecond=0)
 
@@ -109,16 +114,20 @@ class Wire:
             }
         return row
 
-    def session_filter(self, campaigns: tuple[str, ...]) -> dict[str, Any]:
-        """Sessions named `<c>` or `<c>#...` per campaign (ownership is re-checked by id)."""
+    def session_filters(self, campaigns: tuple[str, ...]) -> list[dict[str, Any]]:
+        """Sessions named `<c>` or `<c>#...` per campaign (ownership is re-checked by id):
+        one `_in` of the exact names and one `_like` per campaign, in chunks of at most
+        FILTER_CHUNK campaigns (a server may refuse one huge expression)."""
         if not campaigns:
-            return self.nothing()
-        eq, like = self.d.op("_eq"), self.d.op("_like")
-        parts: list[dict[str, Any]] = []
-        for name in campaigns:
-            parts.append({"name": {eq: name}})
-            parts.append({"name": {like: f"{name}#%"}})
-        return {self.d.op("_or"): parts}
+            return [self.nothing()]
+        in_, like = self.d.op("_in"), self.d.op("_like")
+        filters: list[dict[str, Any]] = []
+        for first in range(0, len(campaigns), FILTER_CHUNK):
+            chunk = campaigns[first:first + FILTER_CHUNK]
+            parts: list[dict[str, Any]] = [{"name": {in_: list(chunk)}}]
+            parts += [{"name": {like: f"{name}#%"}} for name in chunk]
+            filters.append({self.d.op("_or"): parts})
+        return filters
 
     def camera_filter(self, cameras: tuple[tuple[str, str], ...]) -> dict[str, Any]:
         """The cameras with the serials named by (model, serial), of any model: a serial

@@ -1,6 +1,6 @@
 """spec.bursts: the burst pattern of a standby campaign and whether it fits its window.
 
-Codes CMP206-CMP208 (see docs/campaign-files.md).
+Codes CMP206-CMP208 and CMP218 (see docs/campaign-files.md).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 
 from runner.spec.checks._context import Context
 from runner.spec.durations import format_duration
-from runner.spec.model import AbsoluteWindow, BurstPattern, Trigger, Window
-from runner.spec.windows import occurrence_length
+from runner.spec.model import AbsoluteWindow, BurstPattern, RecurringWindow, Trigger, Window
+from runner.spec.windows import dst_changed_occurrences, occurrence_length, zone
 from runner.spec.yamlsafe import Path
 
 
@@ -56,4 +56,25 @@ def check_bursts(
                 f"bursts take {taken} but the window is {format_duration(length)} long",
                 "lower count, record, pause or offset, or widen the window",
             )
+        elif total is not None and not isinstance(window, AbsoluteWindow):
+            _short_nights(ctx, path, window, total)
     return pattern
+
+
+def _short_nights(ctx: Context, path: Path, window: RecurringWindow, total: dt.timedelta
+                  ) -> None:
+    """CMP218: bursts that fit the nominal occurrence but not one DST shortens (by date)."""
+    first = ctx.now.astimezone(zone(window.timezone)).date() if ctx.now is not None else None
+    short = [(day, length) for day, length in dst_changed_occurrences(window, first)
+             if dt.timedelta(0) < length < total]
+    if short:
+        dates = ", ".join(f"{day.isoformat()} ({format_duration(length)})"
+                          for day, length in short[:5])
+        ctx.report(
+            path,
+            "CMP218",
+            f"bursts take {format_duration(total)} but DST shortens the occurrence on {dates}"
+            ": its last bursts are not recorded",
+            "lower count, record, pause or offset, or move the window off the DST night",
+            "warning",
+        )

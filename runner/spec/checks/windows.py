@@ -1,6 +1,6 @@
 """spec.window: time zones, timestamps and dates, absolute and recurring windows.
 
-Codes CMP201-CMP215 (see docs/campaign-files.md).
+Codes CMP201-CMP217 (see docs/campaign-files.md).
 """
 
 from __future__ import annotations
@@ -10,8 +10,16 @@ import re
 from typing import Any
 
 from runner.spec.checks._context import Context
+from runner.spec.durations import format_duration
 from runner.spec.model import AbsoluteWindow, RecurringWindow, Window
-from runner.spec.windows import fixed_offset, wall_time_issue, zone
+from runner.spec.windows import (
+    dst_changed_occurrences,
+    fixed_offset,
+    occurrence_length,
+    wall_text,
+    wall_time_issue,
+    zone,
+)
 from runner.spec.yamlsafe import Path
 
 _DAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
@@ -39,14 +47,18 @@ def check_window(ctx: Context, raw: dict[str, Any]) -> Window | None:
         end = _timestamp(ctx, raw["end"], (*path, "end"), zone_name)
     if start is None or end is None or not tz_ok:
         return None
+    notes = [n for n in (_dst_note(raw["start"], start, tz), _dst_note(raw["end"], end, tz)) if n]
     if end <= start:
+        dst = f" once DST is applied ({'; '.join(notes)})" if notes else ""
         ctx.report(
             (*path, "end"),
             "CMP204",
-            f"window end {raw['end']} is not after start {raw['start']}",
-            "make end later than start",
+            f"window end {raw['end']} is not after start {raw['start']}{dst}",
+            "make end later than start" + (", outside the DST change" if notes else ""),
         )
         return None
+    if tz is not None and _wall(raw["start"]) is not None and _wall(raw["end"]) is not None:
+        _shifted_window(ctx, path, raw, start, end, tz)
     if ctx.now is not None and end <= ctx.now:
         ctx.report(
             (*path, "end"),
@@ -137,7 +149,8 @@ def _parse_timestamp(ctx: Context, text: str, path: Path, tz: str | None) -> dt.
         ctx.report(
             path,
             "CMP211",
-            f"{raw} does not exist in {tz} (DST gap); it is moved forward by the gap",
+            f"{raw} does not exist in {tz} (DST gap); it is moved forward by the gap to "
+            f"{wall_text(fixed_offset(value.replace(tzinfo=zone(tz))), tz)}",
             "pick a time outside the DST change",
             "warning",
         )
@@ -145,7 +158,8 @@ def _parse_timestamp(ctx: Context, text: str, path: Path, tz: str | None) -> dt.
         ctx.report(
             path,
             "CMP212",
-            f"{raw} happens twice in {tz} (DST overlap); the first one is used",
+            f"{raw} happens twice in {tz} (DST overlap); the first one is used "
+            f"({wall_text(fixed_offset(value.replace(tzinfo=zone(tz))), tz)})",
             "add an explicit offset to choose",
             "warning",
         )
@@ -219,7 +233,91 @@ def _recurring(ctx: Context, raw: dict[str, Any], path: Path) -> RecurringWindow
             "move the window into the future or delete the campaign",
             "warning",
         )
-    return RecurringWindow(frozenset(days), start_time, end_time, tz, start, until, ctx.at(path))
+    window = RecurringWindow(frozenset(days), start_time, end_time, tz, start, until,
+                             ctx.at(path))
+    _dst_occurrences(ctx, path, window)
+    return window
+
+
+def _wall(text: str) -> dt.datetime | None:
+    """The naive wall time written, or None when it has an offset (or does not parse)."""
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace(" ", "T", 1))
+    except ValueError:
+        return None
+    return value if value.tzinfo is None else None
+
+
+def _dst_note(text: str, resolved: dt.datetime, tz: str | None) -> str | None:
+    """How DST changed a written wall time, e.g. "02:30 does not exist ... it is 03:30+02:00"."""
+    wall = _wall(text)
+    if tz is None or wall is None:
+        return None
+    issue = wall_time_issue(wall.date(), wall.time(), tz)
+    if issue == "gap":
+        return (f"{wall.isoformat()} does not exist in {tz} (DST gap) and becomes "
+                f"{wall_text(resolved, tz)}")
+    if issue == "ambiguous":
+        return (f"{wall.isoformat()} happens twice in {tz} (DST overlap); the first, "
+                f"{wall_text(resolved, tz)}, is used")
+    return None
+
+
+def _shifted_window(ctx: Context, path: Path, raw: dict[str, Any], start: dt.datetime,
+                    end: dt.datetime, tz: str) -> None:
+    """CMP216 when DST makes an absolute window shorter or longer than its wall times say."""
+    begin, finish = _wall(raw["start"]), _wall(raw["end"])
+    assert begin is not None and finish is not None
+    written, real = finish - begin, end - start
+    if written != real:
+        ctx.report(
+            (*path, "end"),
+            "CMP216",
+            f"the window {begin.isoformat()}–{finish.isoformat()} is {format_duration(real)} "
+            f"long, not {format_duration(written)}: {tz} changes to or from DST in it "
+            f"(it runs {wall_text(start, tz)}–{wall_text(end, tz)})",
+            "fine if intended; else move the window off the DST night",
+            "warning",
+        )
+
+
+_SHOWN_DATES = 5
+
+
+def _dst_occurrences(ctx: Context, path: Path, window: RecurringWindow) -> None:
+    """CMP217 for occurrences DST removes, CMP216 for those it shortens or lengthens (with
+    their dates, within a year from today or the window's start)."""
+    first = _local_date(ctx.now, window.timezone) if ctx.now is not None else None
+    changed = dst_changed_occurrences(window, first)
+    nominal = format_duration(occurrence_length(window))
+    span = f"{window.start_time:%H:%M}–{window.end_time:%H:%M}"
+    removed = [day for day, length in changed if length <= dt.timedelta(0)]
+    other = [(day, length) for day, length in changed if length > dt.timedelta(0)]
+    if removed:
+        ctx.report(
+            path,
+            "CMP217",
+            f"DST removes the {span} occurrence in {window.timezone} on "
+            f"{_dates([d.isoformat() for d in removed])}: that wall time does not exist "
+            "then, so there is no session",
+            "move from/to out of the DST change (02:00–03:00 in most of Europe) if the "
+            "session is needed",
+            "warning",
+        )
+    if other:
+        ctx.report(
+            path,
+            "CMP216",
+            f"DST changes the {span} occurrence ({nominal}) in {window.timezone}: "
+            + _dates([f"{d.isoformat()} is {format_duration(n)}" for d, n in other]),
+            "fine if intended; sessions on those dates are shorter or longer",
+            "warning",
+        )
+
+
+def _dates(items: list[str]) -> str:
+    more = f" and {len(items) - _SHOWN_DATES} more" if len(items) > _SHOWN_DATES else ""
+    return ", ".join(items[:_SHOWN_DATES]) + more
 
 
 def _local_date(now: dt.datetime, tz: str) -> dt.date:
