@@ -37,6 +37,30 @@ def backend_options(func: F) -> F:
     return _stack(options, func)
 
 
+SELECTOR_KEY = "campaign.selector"
+
+
+def _remember_selector(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """Parse -l at once (a bad selector is a usage error) and keep it for `load`."""
+    if not value or not value.strip():
+        return
+    from runner.spec.selectors import SelectorError, parse_selector
+
+    try:
+        ctx.meta[SELECTOR_KEY] = parse_selector(value)
+    except SelectorError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=_param) from None
+
+
+def selector_option(func: F) -> F:
+    """-l/--selector: only campaigns whose metadata.labels match (kubectl syntax)."""
+    option = click.option("-l", "--selector", metavar="SELECTOR", expose_value=False,
+                          callback=_remember_selector,
+                          help="Only campaigns whose labels match, kubectl syntax: "
+                               "-l site=lab-1,team!=vision (sites shard campaigns this way).")
+    return option(func)
+
+
 def campaign_options(func: F) -> F:
     """--now and --horizon."""
     options = [
@@ -121,7 +145,17 @@ def load(paths: Sequence[str], now: dt.datetime, *, require: bool = True,
             click.echo(diagnostics_json(result))
         raise SpecError(f"{len(errors)} error(s) in campaign files; fix them (`campaign "
                         "validate` shows every one with hints)", errors)
-    return tuple(result.campaigns)
+    campaigns = tuple(result.campaigns)
+    context = click.get_current_context(silent=True)
+    selector = context.meta.get(SELECTOR_KEY) if context is not None else None
+    if selector is None:
+        return campaigns
+    from runner.spec.selectors import select_campaigns
+
+    chosen = select_campaigns(campaigns, selector)
+    if not chosen and require:
+        raise SpecError(f"no campaign in {' '.join(paths)} matches -l {selector}")
+    return chosen
 
 
 def use_color(stream: Any = None) -> bool:

@@ -17,6 +17,7 @@ from runner.commands._options import (
     load,
     parse_horizon,
     recordings_option,
+    selector_option,
     write_options,
 )
 from runner.commands._render import emit, note, outcome, progress, recordings_summary
@@ -42,6 +43,7 @@ from runner.plan.saved import is_saved_plan, load_plan
 @recordings_option
 @write_options("Apply")
 @campaign_options
+@selector_option
 @backend_options
 def apply(
     paths: tuple[str, ...], auto_approve: bool, prune: bool, allow_restart: bool, force: bool,

@@ -11,7 +11,14 @@ import click
 
 from runner.commands._exit import EXIT_OK
 from runner.commands._now import parse_now
-from runner.commands._options import backend_options, backends_from, confirm, load, write_options
+from runner.commands._options import (
+    backend_options,
+    backends_from,
+    confirm,
+    load,
+    selector_option,
+    write_options,
+)
 from runner.commands._render import emit, outcome
 from runner.compile import compile_campaigns
 from runner.errors import UsageError
@@ -27,6 +34,7 @@ from runner.ops.apply import ApplyHooks, destroy_campaigns, destroy_campaigns_by
 @write_options("Destroy")
 @click.option("--now", "now_text", metavar="TIMESTAMP",
               help="Validate the files as of this ISO 8601 time (default: the real clock).")
+@selector_option
 @backend_options
 def destroy(
     paths: tuple[str, ...], names: tuple[str, ...], auto_approve: bool, force: bool,

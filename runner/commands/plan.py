@@ -16,6 +16,7 @@ from runner.commands._options import (
     load,
     parse_horizon,
     recordings_option,
+    selector_option,
 )
 from runner.commands._render import emit, note
 from runner.compile import compile_campaigns
@@ -39,6 +40,7 @@ from runner.plan.model import PlanOptions
 @click.option("--force", is_flag=True, help="Plan deleting Started sessions too.")
 @recordings_option
 @campaign_options
+@selector_option
 @backend_options
 def plan(
     paths: tuple[str, ...], output: str, detailed_exitcode: bool, out_file: Path | None,

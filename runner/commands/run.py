@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from runner.commands._exit import EXIT_ERROR, EXIT_OK, SIGNAL_EXIT
-from runner.commands._options import backend_options, backends_from, load
+from runner.commands._options import backend_options, backends_from, load, selector_option
 from runner.errors import UsageError
 from runner.ops.run import burst_timeline, drive_bursts, iso_ms
 from runner.run.driver import RunEvent, RunResult, SessionRun, SystemClock
@@ -38,6 +38,7 @@ from runner.wiring import Backends, local_state_dir
 @click.option("--lease-ttl", default="30s", show_default=True, metavar="DURATION",
               help="How long the campaigns' leases outlive this run if it dies without "
                    "releasing them (renewed every third of it while it runs).")
+@selector_option
 @backend_options
 def run(paths: Sequence[str], dry_run: bool, output: str, max_lateness: str,
         stop_on_exit: bool, lease_ttl: str, sandbox: bool, insecure: bool,

@@ -17,6 +17,7 @@ from runner.commands._options import (
     campaign_options,
     load,
     parse_horizon,
+    selector_option,
 )
 from runner.compile import compile_campaigns
 from runner.ops.status import campaign_status
@@ -27,6 +28,7 @@ from runner.ops.status import campaign_status
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="text for people, json for tools.")
 @campaign_options
+@selector_option
 @backend_options
 def status(
     paths: tuple[str, ...], output: str, now_text: str | None, horizon: str, sandbox: bool,

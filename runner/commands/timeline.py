@@ -15,7 +15,13 @@ from pathlib import Path
 import click
 
 from runner.commands._now import parse_now
-from runner.commands._options import backend_options, backends_from, load, use_color
+from runner.commands._options import (
+    backend_options,
+    backends_from,
+    load,
+    selector_option,
+    use_color,
+)
 from runner.errors import UsageError
 from runner.ops.timeline import live_sessions
 from runner.spec.model import Campaign
@@ -47,6 +53,7 @@ FORMATS = ("text", "svg", "html", "mermaid")
 @click.option("--now", "now_text", metavar="TIMESTAMP",
               help="Draw `now` (and validate the files) as of this ISO 8601 time with offset "
                    "(default: the real clock).")
+@selector_option
 @backend_options
 def timeline(
     paths: tuple[str, ...], from_text: str | None, to_text: str | None, output: str,

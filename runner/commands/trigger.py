@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from runner.commands._exit import EXIT_OK
-from runner.commands._options import backend_options, backends_from, load
+from runner.commands._options import backend_options, backends_from, load, selector_option
 from runner.ops.trigger import choose_campaign, choose_session, trigger_session
 
 
@@ -24,6 +24,7 @@ from runner.ops.trigger import choose_campaign, choose_session, trigger_session
                    "(e.g. 2026-12-01). Default: the window open now, else the only one.")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
+@selector_option
 @backend_options
 def trigger(action: str, campaign: str, paths: Sequence[str], session_name: str | None,
             output: str, sandbox: bool, insecure: bool, config_file: Path | None,
