@@ -25,6 +25,7 @@ from runner.compile import compile_campaigns
 from runner.errors import PlanError
 from runner.ops.apply import ApplyHooks, ApplyOutcome, apply_campaigns, apply_saved
 from runner.plan.apply import ApplyResult
+from runner.plan.horizon import horizon_note
 from runner.plan.model import PlanOptions
 from runner.plan.saved import is_saved_plan, load_plan
 
@@ -81,10 +82,15 @@ def apply(
     backends = backends_from(sandbox=sandbox, insecure=insecure, config_file=config_file,
                              timeout=timeout)
     options = PlanOptions(prune=prune, allow_restart=allow_restart, force=force)
-    return _finish(asyncio.run(apply_campaigns(backends, campaigns, desired, now, options, hooks,
+    code = _finish(asyncio.run(apply_campaigns(backends, campaigns, desired, now, options, hooks,
                                                allow_delete=allow_delete,
                                                lock_timeout=lock_timeout,
                                                recordings=not no_recordings)), output)
+    horizon_end = horizon_note(campaigns, ((d.campaign, d.end) for d in desired.sessions),
+                               applied=True)
+    if horizon_end:
+        note(horizon_end)
+    return code
 
 
 def _report(result: ApplyResult, output: str) -> None:

@@ -21,6 +21,7 @@ from runner.commands._options import (
 from runner.commands._render import emit, note
 from runner.compile import compile_campaigns
 from runner.ops.plan import plan_campaigns
+from runner.plan.horizon import horizon_note
 from runner.plan.model import PlanOptions
 
 
@@ -65,6 +66,10 @@ def plan(
         note(text)
     result = outcome.plan
     emit(result, output, outcome.findings)
+    horizon_end = horizon_note(campaigns, ((d.campaign, d.end) for d in desired.sessions),
+                               applied=False)
+    if horizon_end and not destroy:
+        note(horizon_end)
     if out_file is not None:
         from runner.plan.saved import save_plan
 

@@ -65,5 +65,14 @@ def render_status(rows: list[dict[str, Any]]) -> str:
                          f"{s['end'][:16]} UTC  {s['next']}{storage}{extra}")
         if entry["not_applied"]:
             lines.append(f"  not applied yet: {', '.join(entry['not_applied'])}")
+        if entry.get("open_without_session"):
+            lines.append(f"  WARNING: window open now and NO SESSION: "
+                         f"{', '.join(entry['open_without_session'])} (nothing is recording; "
+                         "run `campaign apply` or `campaign agent`)")
+        if entry.get("missed"):
+            lines.append(f"  WARNING: MISSED (the window passed with no session): "
+                         f"{', '.join(entry['missed'])}")
+        if entry.get("horizon_note"):
+            lines.append(f"  {entry['horizon_note'].removeprefix('note: ')}")
         lines.append("")
     return "\n".join(lines)

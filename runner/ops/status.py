@@ -10,6 +10,7 @@ from typing import Any
 from runner.compile import Desired
 from runner.ops.backends import Backends
 from runner.plan.apply import read_actual
+from runner.plan.horizon import horizon_note, sessionless
 from runner.plan.model import Actual, ActualSession
 from runner.run import burst_status
 from runner.spec.model import Campaign
@@ -65,6 +66,13 @@ def status_rows(campaigns: Sequence[Campaign], desired: Desired, actual: Actual,
             ],
             "not_applied": missing,
         }
+        open_now, missed = sessionless([campaign], existing, now)
+        entry["open_without_session"] = open_now
+        entry["missed"] = missed
+        note = horizon_note([campaign], ((s.campaign or "", s.end) for s in sessions),
+                            applied=True)
+        if note:
+            entry["horizon_note"] = note
         bursts = burst_status(campaign, now, state_dir)
         if bursts is not None:
             entry["bursts"] = {"summary": bursts.summary(), **bursts.as_dict()}
