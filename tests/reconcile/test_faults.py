@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from runner.plan.model import PlanOptions
 from runner.spec.model import Trigger
+from tests.fakes import FakeTime
 
 from .helpers import CAMERAS, NOW, UTC, camera, campaign, stream
 from .support import (
@@ -288,21 +289,6 @@ class RivalApplies:
             rival = self.rivals[self.left % 2]
             await apply_plan(self.cp, await make_plan(self.cp, rival, NOW, PlanOptions()))
         await self.cp.write(writes, **kwargs)
-
-
-class FakeTime:
-    """A monotonic clock that only moves when apply sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def monotonic(self) -> float:
-        return self.now
 
 
 async def test_lost_races_back_off_with_full_jitter_until_the_lock_timeout(sandbox) -> None:

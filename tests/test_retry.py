@@ -14,6 +14,7 @@ import pytest
 from tenacity import retry_if_exception_type
 
 from runner.retry import RateLimited, Retrying, RetryPolicy, full_jitter, retry_after_seconds
+from tests.fakes import FakeTime
 
 EPOCH = 1_800_000_000.0  # "now" for HTTP-dates (a whole second: dates have no fractions)
 
@@ -32,21 +33,6 @@ class Script:
         if self.failures:
             raise self.failures.pop(0)
         return "done"
-
-
-class FakeTime:
-    """A monotonic clock that only moves when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def monotonic(self) -> float:
-        return self.now
 
 
 def retrying(policy: RetryPolicy, time: FakeTime, *, seed: int = 1,
