@@ -81,6 +81,11 @@ class Backends:
         return redact_url(self.fleet_url) if self.fleet_url and self.fleet_key else None
 
     @property
+    def in_process(self) -> bool:
+        """The embedded sandbox answers in this process, on the caller's event loop."""
+        return self.transport is not None
+
+    @property
     def schema_cache(self) -> SchemaCache:
         """Where introspected schemas are kept (one file per endpoint)."""
         return SchemaCache(self.state_dir / "schema")

@@ -22,6 +22,7 @@ import httpx
 from tenacity import retry_if_exception_type
 
 from runner import __version__
+from runner.adapters.tls import tls_context
 from runner.errors import ConfigError, FleetError
 from runner.retry import RateLimited, RetryPolicy
 from runner.urls import UrlProblem, check_http_url, redact_url
@@ -114,7 +115,7 @@ class FleetClient:
                          "User-Agent": f"campaign-runner/{__version__}"},
                 timeout=timeout,
                 limits=httpx.Limits(max_connections=per_lane, max_keepalive_connections=per_lane),
-                transport=transport,
+                transport=transport, verify=tls_context(),
                 # A redirect would replay the key to wherever it points.
                 follow_redirects=False,
             )

@@ -9,6 +9,7 @@ import httpx
 
 from runner.adapters.controlplane.diagnose import skew_finding
 from runner.adapters.fleet import API_KEY_HEADER, RECORDINGS_PATH
+from runner.adapters.tls import tls_context
 from runner.findings import Finding, Status
 from runner.urls import redact_url
 
@@ -26,7 +27,7 @@ async def diagnose_fleet(base_url: str, api_key: str, *,
 
     where = redact_url(base_url)
     async with httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout,
-                                 headers={API_KEY_HEADER: api_key},
+                                 headers={API_KEY_HEADER: api_key}, verify=tls_context(),
                                  follow_redirects=False) as http:
         try:
             answer = await http.get(RECORDINGS_PATH, params={"limit": 1})

@@ -178,3 +178,29 @@ def confirm(prompt: str, auto_approve: bool) -> None:
                           show_default=False)
     if answer.strip() != "yes":
         raise click.exceptions.Abort()
+
+
+def parse_duration_option(option: str, text: str) -> dt.timedelta:
+    """A duration flag's value (`30s`, `250ms`, `5m`); a usage error naming the flag if not."""
+    from runner.spec.durations import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from exc
+
+
+def lease_ttl_option(func: F) -> F:
+    """--lease-ttl: how long a campaign's lease outlives a driver that died holding it."""
+    return click.option(
+        "--lease-ttl", default="30s", show_default=True, metavar="DURATION",
+        help="How long the campaigns' leases outlive a driver that dies without releasing "
+             "them (renewed every third of it while it drives).")(func)
+
+
+def parse_lease_ttl(text: str) -> dt.timedelta:
+    ttl = parse_duration_option("--lease-ttl", text)
+    if ttl < dt.timedelta(seconds=1):
+        raise UsageError("--lease-ttl must be at least 1s (e.g. 30s): leases are kept to the "
+                         "second")
+    return ttl

@@ -15,7 +15,14 @@ from prometheus_client import CollectorRegistry
 from runner.agent import ALLOW_ANY_FLAG, DEFAULT_LISTEN, AgentMetrics, HealthServer, HealthState
 from runner.agent.health import parse_listen
 from runner.commands._exit import EXIT_ERROR, EXIT_OK, SIGNAL_EXIT
-from runner.commands._options import backend_options, backends_from, parse_horizon
+from runner.commands._options import (
+    backend_options,
+    backends_from,
+    lease_ttl_option,
+    parse_duration_option,
+    parse_horizon,
+    parse_lease_ttl,
+)
 from runner.errors import UsageError
 from runner.ops.agent import Agent, AgentConfig, AgentEvent
 from runner.run.driver import SystemClock
@@ -42,9 +49,11 @@ _Log = Callable[[AgentEvent], None]
               help="How far ahead recurring windows expand into sessions (each pass).")
 @click.option("--allow-delete", is_flag=True,
               help="Let post-recording rules delete fleet recordings.")
+@lease_ttl_option
 @backend_options
 def agent(paths: Sequence[str], interval: str, selector: str, listen: str, listen_any: bool,
-          output: str, max_lateness: str, horizon: str, allow_delete: bool, sandbox: bool,
+          output: str, max_lateness: str, horizon: str, allow_delete: bool, lease_ttl: str,
+          sandbox: bool,
           insecure: bool, config_file: Path | None, timeout: float | None) -> int:
     """Reconcile PATHS continuously and drive every standby occurrence's bursts.
 
@@ -57,14 +66,14 @@ def agent(paths: Sequence[str], interval: str, selector: str, listen: str, liste
         chosen = parse_selector(selector) if selector.strip() else None
     except SelectorError as exc:
         raise UsageError(str(exc)) from None
-    every = _duration("--interval", interval)
-    lateness = _duration("--max-lateness", max_lateness)
+    every = parse_duration_option("--interval", interval)
+    lateness = parse_duration_option("--max-lateness", max_lateness)
     if every <= dt.timedelta(0) or lateness <= dt.timedelta(0):
         raise UsageError("--interval and --max-lateness must be positive (e.g. 5m, 1s)")
     host, port = parse_listen(listen)
     config = AgentConfig(paths=tuple(paths), selector=chosen, interval=every,
                          horizon=parse_horizon(horizon), max_lateness=lateness,
-                         allow_delete=allow_delete)
+                         allow_delete=allow_delete, lease_ttl=parse_lease_ttl(lease_ttl))
     backends = backends_from(sandbox=sandbox, insecure=insecure, config_file=config_file,
                              timeout=timeout)
     registry = CollectorRegistry()
@@ -129,12 +138,3 @@ def _logger(output: str) -> _Log:
             loud = "" if event.level == "info" else f"{event.level.upper()}: "
             click.echo(f"{stamp} {loud}{event.message}", err=True)
     return log
-
-
-def _duration(option: str, text: str) -> dt.timedelta:
-    from runner.spec.durations import parse_duration
-
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise UsageError(f"{option}: {exc}") from exc

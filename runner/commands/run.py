@@ -13,7 +13,15 @@ from typing import Any
 import click
 
 from runner.commands._exit import EXIT_ERROR, EXIT_OK, SIGNAL_EXIT
-from runner.commands._options import backend_options, backends_from, load, selector_option
+from runner.commands._options import (
+    backend_options,
+    backends_from,
+    lease_ttl_option,
+    load,
+    parse_duration_option,
+    parse_lease_ttl,
+    selector_option,
+)
 from runner.errors import UsageError
 from runner.ops.run import burst_timeline, drive_bursts, iso_ms
 from runner.run.driver import RunEvent, RunResult, SessionRun, SystemClock
@@ -35,9 +43,7 @@ from runner.wiring import Backends, local_state_dir
 @click.option("--stop-on-exit", is_flag=True,
               help="Leave the sessions Stopped instead of Standby when the run ends or is "
                    "interrupted.")
-@click.option("--lease-ttl", default="30s", show_default=True, metavar="DURATION",
-              help="How long the campaigns' leases outlive this run if it dies without "
-                   "releasing them (renewed every third of it while it runs).")
+@lease_ttl_option
 @selector_option
 @backend_options
 def run(paths: Sequence[str], dry_run: bool, output: str, max_lateness: str,
@@ -57,14 +63,11 @@ def run(paths: Sequence[str], dry_run: bool, output: str, max_lateness: str,
     or the campaign files are invalid; 2 usage error; 130/143 interrupted by
     SIGINT/SIGTERM.
     """
-    lateness = _duration("--max-lateness", max_lateness)
+    lateness = parse_duration_option("--max-lateness", max_lateness)
     if lateness <= dt.timedelta(0):
         raise UsageError("--max-lateness must be positive (e.g. 1s or 250ms): every "
                          "transition is some microseconds late")
-    ttl = _duration("--lease-ttl", lease_ttl)
-    if ttl < dt.timedelta(seconds=1):
-        raise UsageError("--lease-ttl must be at least 1s (e.g. 30s): leases are kept to the "
-                         "second")
+    ttl = parse_lease_ttl(lease_ttl)
     now = dt.datetime.now(dt.timezone.utc)
     campaigns = list(load(paths, now))
     targets = burst_targets(campaigns, now)
@@ -117,15 +120,6 @@ async def _drive(backends: Backends, targets: list[BurstTarget], max_lateness: d
     finally:
         for signum in installed:
             loop.remove_signal_handler(signum)
-
-
-def _duration(option: str, text: str) -> dt.timedelta:
-    from runner.spec.durations import parse_duration
-
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise UsageError(f"{option}: {exc}") from exc
 
 
 def cut_short(schedule: BurstSchedule) -> dict[int, float]:

@@ -63,6 +63,12 @@ class Backends(Protocol):
         """Where the fleet API is, safe to print; None when none is configured."""
         ...
 
+    @property
+    def in_process(self) -> bool:
+        """The backends run inside this process (the embedded sandbox): every call to them
+        stays on one event loop."""
+        ...
+
     def control_plane(self) -> AbstractAsyncContextManager[ControlPlaneAPI]:
         """An open control-plane connection."""
         ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import signal
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 from runner.compile import session_id
-from tests.run.helpers import burst_campaign, graphql
+from tests.run.helpers import burst_campaign, graphql, lease_row
 
 pytestmark = pytest.mark.slow
 WAIT = 60.0  # polling bound on a loaded machine (never asserted on)
@@ -82,3 +83,73 @@ def test_agent_serves_probes_reloads_on_sighup_and_exits_143_on_sigterm(
     assert took < 2.0, text
     assert session_state(sandbox, sid) == "Standby"
     assert sandbox.admin_secret not in text and sandbox.api_key not in text
+
+
+class AgentProcess:
+    """`campaign agent FILE -o json` in a directory of its own, its log lines collected."""
+
+    def __init__(self, sandbox: Any, directory: Path, path: Path, *extra: str) -> None:
+        directory.mkdir()
+        env = {**os.environ, **sandbox.env}
+        env.pop("CI", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "runner", "agent", str(path), "-o", "json",
+             "--listen", "127.0.0.1:0", *extra], cwd=directory, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.events: list[dict[str, Any]] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in iter(self.proc.stdout.readline, ""):  # type: ignore[union-attr]
+            self.events.append(json.loads(line))
+
+    def drove(self) -> bool:
+        """Whether this agent has sent a burst transition."""
+        return any(e["kind"] == "burst" for e in self.events)
+
+    def refused(self) -> bool:
+        """Whether this agent found the campaign's lease held by another driver."""
+        return any(e["kind"] == "lease" and "driven by" in e["message"] for e in self.events)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        code = self.proc.wait(timeout=WAIT)
+        self._reader.join(timeout=5)
+        return code
+
+
+def test_two_agents_exactly_one_drives_and_a_killed_holder_is_taken_over(
+        sandbox: Any, tmp_path: Path) -> None:
+    now = dt.datetime.now(dt.timezone.utc)
+    name = "agent-pair"
+    path = burst_campaign(tmp_path / "bursts.yaml", name, count=3, record="3s", pause="1s",
+                          now=now)
+    sid = session_id(name, "")
+    flags = ("--interval", "1s", "--lease-ttl", "2s")
+    agents = [AgentProcess(sandbox, tmp_path / "a", path, *flags),
+              AgentProcess(sandbox, tmp_path / "b", path, *flags)]
+    try:
+        poll(lambda: session_state(sandbox, sid) == "Started", "the first burst")
+        row = lease_row(sandbox, name)
+        assert row is not None
+        (holder,) = [a for a in agents if f":{a.proc.pid} " in row["name"]]
+        (other,) = [a for a in agents if a is not holder]
+        poll(other.refused, "the second agent to find the lease held")
+        assert holder.drove() and not other.drove()
+
+        holder.proc.send_signal(signal.SIGKILL)  # no release: the lease must expire
+        assert holder.stop() == -signal.SIGKILL
+        poll(other.drove, "the other agent to take the campaign over")
+        took_over = lease_row(sandbox, name)
+        assert took_over is not None and f":{other.proc.pid} " in took_over["name"]
+
+        other.proc.send_signal(signal.SIGTERM)
+        code = other.proc.wait(timeout=WAIT)
+    finally:
+        for agent in agents:
+            agent.stop()
+    assert code == 143
+    assert session_state(sandbox, sid) == "Standby"
+    assert lease_row(sandbox, name) is None

@@ -122,13 +122,14 @@ def test_bad_edit_keeps_last_good_set_and_reports_once(sandbox: Any, tmp_path: P
     events: list[AgentEvent] = []
     agent = make_agent(sandbox, tmp_path, [path], events)
     sandbox.set_clock(T0)
-    assert run_pass(agent, T0).ok
-    good = agent.campaigns
+    first = run_pass(agent, T0)
+    assert first.ok and first.campaigns == ("daily",)
     path.write_text(DAILY.replace("trigger: scheduled", "trigger: sometimes")
                     .replace('maxTimeSeconds: 0', 'maxTimeSeconds: 77'))
     second = run_pass(agent, T0)
     third = run_pass(agent, T0)
-    assert second.ok and third.ok and agent.campaigns == good
+    assert second.ok and third.ok and second.campaigns == third.campaigns == ("daily",)
+    assert not second.reloaded and not third.reloaded
     assert all(s["maxTimeSeconds"] == 0 for s in sessions(sandbox).values())  # not half-applied
     errors = [e for e in events if e.kind == "reload" and e.level == "error"]
     assert errors and "daily.yaml" in errors[1].message

@@ -86,3 +86,14 @@ def fleet_recordings(sandbox: Any, device: str = DEVICE) -> list[dict[str, Any]]
                        headers={"X-Avala-Api-Key": sandbox.api_key}, timeout=10)
     answer.raise_for_status()
     return list(answer.json()["results"])
+
+
+def lease_row(sandbox: Any, campaign: str) -> dict[str, Any] | None:
+    """The campaign's lease row in the control plane (name `<campaign>#lease host:pid token`,
+    state, expiry as endDate), or None when no driver holds it."""
+    from runner.adapters.controlplane.leases import lease_id
+
+    row = graphql(sandbox, "query($id: uuid!) {recordingSessionByPk(id: $id) "
+                           "{name state endDate}}", {"id": lease_id(campaign)})
+    return dict(row["recordingSessionByPk"]) if row["recordingSessionByPk"] else None
+

@@ -15,12 +15,11 @@ from typing import Any
 import pytest
 
 from runner.adapters.controlplane import ControlPlaneLeases, SessionStates
-from runner.adapters.controlplane.leases import lease_id
 from runner.errors import LeaseHeld, LeaseLost
 from runner.run.driver import RunEvent, SessionRow, drive
 from runner.run.lease import Holder, LeaseKeeper, acquire_leases, expiry, held_message
 from tests.reconcile.support import control_plane
-from tests.run.helpers import graphql, insert_standby_session, session_state
+from tests.run.helpers import insert_standby_session, lease_row, session_state
 from tests.run.test_driver import T0, FakeClock, endpoint, one_run
 
 TTL = dt.timedelta(seconds=30)
@@ -38,13 +37,6 @@ def clock_at(seconds: float, stalls: dict[float, float] | None = None) -> FakeCl
 async def store(sandbox: Any) -> AsyncIterator[ControlPlaneLeases]:
     async with control_plane(sandbox) as cp:
         yield ControlPlaneLeases(cp)
-
-
-def lease_row(sandbox: Any, campaign: str) -> dict[str, Any] | None:
-    found = graphql(sandbox, "query($id: uuid!) {recordingSessionByPk(id: $id) "
-                             "{name state endDate}}", {"id": lease_id(campaign)})
-    row = found["recordingSessionByPk"]
-    return dict(row) if row else None
 
 
 def test_expiry_is_rounded_up_to_a_second_and_the_message_is_one_line() -> None:

@@ -27,6 +27,7 @@ from tests.run.helpers import (
     fleet_recordings,
     graphql,
     insert_standby_session,
+    lease_row,
     session_state,
 )
 
@@ -158,14 +159,6 @@ def test_sigterm_mid_burst_leaves_standby_and_restart_never_double_starts(
     assert len(recordings) == 2 + len(session["started"])
     assert all(r["status"] == "completed" for r in recordings)
     assert session_state(sandbox, sid) == "Standby"
-
-
-def lease_row(sandbox: Any, campaign: str) -> dict[str, Any] | None:
-    from runner.adapters.controlplane.leases import lease_id
-
-    row = graphql(sandbox, "query($id: uuid!) {recordingSessionByPk(id: $id) {name endDate}}",
-                  {"id": lease_id(campaign)})["recordingSessionByPk"]
-    return dict(row) if row else None
 
 
 def held_by(pid: int, campaign: str) -> str:

@@ -21,6 +21,7 @@ import httpx
 
 from runner.adapters.controlplane import documents
 from runner.adapters.controlplane.dialect import Dialect, TableDialect
+from runner.adapters.tls import tls_context
 from runner.errors import TransitionError
 from runner.run.driver import SessionRow
 from runner.states import STATES, SessionState
@@ -47,7 +48,7 @@ class Endpoint:
     def client(self) -> httpx.AsyncClient:
         """A client that keeps its connections alive between transitions (httpx default pool)."""
         return httpx.AsyncClient(
-            transport=self.transport,
+            transport=self.transport, verify=tls_context(),
             headers={**self.headers, "content-type": "application/json"},
             timeout=httpx.Timeout(5.0),
             # One connection per concurrently switching session, kept open between bursts.

@@ -13,6 +13,7 @@ from graphql import GraphQLObjectType
 
 from runner.adapters.controlplane.client import ControlPlane
 from runner.adapters.controlplane.dialect import REQUIRED, Dialect, norm
+from runner.adapters.tls import tls_context
 from runner.errors import ControlPlaneError
 from runner.findings import Finding, Status
 from runner.urls import redact_url
@@ -60,7 +61,7 @@ async def diagnose(cp: ControlPlane, transport: httpx.AsyncBaseTransport | None,
     headers = ({"x-hasura-admin-secret": cp.config.admin_secret}
                if cp.config.admin_secret else {})
     async with httpx.AsyncClient(transport=transport, headers=headers,
-                                 timeout=cp.config.timeout) as http:
+                                 timeout=cp.config.timeout, verify=tls_context()) as http:
         try:
             answer = await http.post(cp.config.endpoint, json={"query": "{__typename}"})
         except httpx.HTTPError as exc:

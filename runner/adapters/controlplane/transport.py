@@ -33,6 +33,7 @@ from gql.transport.httpx import HTTPXAsyncTransport
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse
 from tenacity import retry_if_exception
 
+from runner.adapters.tls import tls_context
 from runner.errors import ControlPlaneError, WriteConflict
 from runner.retry import RateLimited, RetryPolicy, Sleep
 from runner.urls import redact_url
@@ -84,6 +85,7 @@ class GraphQLClient:
         if config.admin_secret:
             headers["x-hasura-admin-secret"] = config.admin_secret
         kwargs: dict[str, Any] = {"headers": headers, "timeout": config.timeout,
+                                  "verify": tls_context(),
                                   "event_hooks": {"response": [_raise_on_429_or_5xx]}}
         if transport is not None:
             kwargs["transport"] = transport
