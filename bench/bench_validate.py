@@ -19,6 +19,7 @@ Prints the median wall time of each and the ratios ours / baselines.
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import subprocess
 import sys
@@ -47,6 +48,10 @@ print(bad)
 """
 
 
+_SERIAL = re.compile(r'(serial: )"([^"]+)"')
+_DEVICE = re.compile(r"(device: )(dev_[A-Za-z0-9_]+)")
+
+
 def generate(directory: Path, count: int) -> int:
     """Write `count` files from the examples with unique campaign names; returns documents."""
     templates = [p.read_text() for p in sorted((ROOT / "campaigns").glob("*.yaml"))]
@@ -59,11 +64,16 @@ def generate(directory: Path, count: int) -> int:
             marker = "metadata:\n  name: "
             head, _, rest = part.partition(marker)
             name, _, tail = rest.partition("\n")
-            renamed.append(f"{head}{marker}{name}-{i:04d}-{j}\n{tail}")
+            renamed.append(f"{head}{marker}{name}-{i:05d}-{j}\n{tail}")
+        # Each file books its own cameras on its own devices, as distinct teams' campaigns
+        # would: shared cameras at the same hours would all conflict (CMP610) pairwise.
+        text = "\n---\n".join(renamed)
+        text = _SERIAL.sub(rf'\1"\2-{i:05d}"', text)
+        text = _DEVICE.sub(rf"\1\2-{i:05d}", text)
         documents += len(parts)
         sub = directory / f"team-{i % 10}"
         sub.mkdir(exist_ok=True)
-        (sub / f"campaign-{i:04d}.yaml").write_text("\n---\n".join(renamed))
+        (sub / f"campaign-{i:05d}.yaml").write_text(text)
     return documents
 
 
