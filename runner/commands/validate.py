@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -67,6 +68,26 @@ def validate(
     Exit code 0 when valid (warnings allowed), 1 when any error is found (also when the paths
     hold no campaign at all), 2 on usage errors.
     """
+    # It keeps what it loads until it ends: with the cyclic collector on, each full
+    # collection would rescan every campaign loaded so far (seconds at 10,000 files) for
+    # cycles that are not there.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        sys.exit(_validate(paths, output, quiet, now_text, probe, jobs_text))
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _validate(
+    paths: tuple[str, ...],
+    output: str,
+    quiet: bool,
+    now_text: str | None,
+    probe: bool,
+    jobs_text: str | None,
+) -> int:
     from runner.spec import load_campaigns
 
     now = parse_now(now_text)
@@ -98,7 +119,7 @@ def validate(
             click.echo(line, color=color)
         if not quiet:
             click.echo(summary)
-    sys.exit(1 if errors else 0)
+    return 1 if errors else 0
 
 
 @click.command("schema")
