@@ -351,12 +351,38 @@ def _load_in_processes(
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     _warm_up()
+    for stream in (sys.stdout, sys.stderr):  # a forked worker flushes its copy on exit
+        stream.flush()
     try:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(chunks)),
+            mp_context=context,
+            initializer=_worker_start,
+            initargs=(os.getpid(),),
+        ) as pool:
             results = pool.map(_check_files, chunks, [now] * len(chunks), [caps] * len(chunks))
             return _merge(_unpack(file) for chunk in results for file in chunk)
     except (OSError, BrokenProcessPool):  # no semaphores or fork in this sandbox, a killed worker
         return None
+
+
+def _worker_start(parent: int) -> None:
+    """Ctrl-C is the parent's to report (once); SIGTERM ends a worker silently; a worker
+    whose parent is gone (killed, or ended by SIGTERM with os._exit) ends too, instead of
+    waiting forever for work that will not come."""
+    import signal
+    import threading
+    import time
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _warm_up() -> None:
