@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -124,14 +125,24 @@ def break_some(directory: Path, every: int) -> int:
 
 
 def timed(cmd: list[str], repeat: int) -> tuple[float, subprocess.CompletedProcess[str]]:
-    times = []
+    """Median wall time of `cmd` over `repeat` runs (and the last run); the median CPU time
+    of the process and its workers goes to CPU[cmd], a figure that other load on a shared
+    machine disturbs less than the wall time."""
+    times, cpu = [], []
     proc = None
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
         times.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     assert proc is not None
+    CPU[" ".join(cmd)] = statistics.median(cpu)
     return statistics.median(times), proc
+
+
+CPU: dict[str, float] = {}
 
 
 def checkout(ref: str, into: Path) -> Path:
@@ -156,10 +167,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as old:
         directory = Path(tmp)
         documents = generate(directory, args.files)
-        ours, proc = timed([*ours_cmd, "validate", *now, str(directory)], args.repeat)
-        serial, sproc = timed(
-            [*ours_cmd, "validate", "--jobs", "1", *now, str(directory)], args.repeat
-        )
+        load_before = os.getloadavg()[0]
+        ours_run = [*ours_cmd, "validate", *now, str(directory)]
+        ours, proc = timed(ours_run, args.repeat)
+        serial_run = [*ours_cmd, "validate", "--jobs", "1", *now, str(directory)]
+        serial, sproc = timed(serial_run, args.repeat)
         if sproc.stdout != proc.stdout or sproc.returncode != proc.returncode:
             print("FAILED: --jobs 1 and the default printed different reports")
             return 1
@@ -194,9 +206,12 @@ def main() -> int:
             print("FAILED: broken files were not reported", badproc.stderr[-2000:])
             return 1
     print(f"files: {args.files}, campaign documents: {documents} (median of {args.repeat} runs)")
-    print(f"  campaign validate:              {ours:6.3f} s   ({summary})")
+    print(f"  load average (1 min) before/after: {load_before:.2f} / {os.getloadavg()[0]:.2f} "
+          f"on {_cpus()} CPU cores")
+    print(f"  campaign validate:              {ours:6.3f} s   ({summary}; "
+          f"CPU {CPU[' '.join(ours_run)]:.2f} s)")
     print(f"  campaign validate --jobs 1:     {serial:6.3f} s   (jobs 1 / default "
-          f"{serial / ours:.2f}x, {_cpus()} CPU cores)")
+          f"{serial / ours:.2f}x; CPU {CPU[' '.join(serial_run)]:.2f} s)")
     if before is not None:
         print(f"  code of {args.ref} (once):{' ' * max(1, 17 - len(args.ref))}{before:6.3f} s   "
               f"(before / after {before / ours:.2f}x)")

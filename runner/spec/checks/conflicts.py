@@ -150,7 +150,8 @@ def _may_overlap_itself(window: RecurringWindow, begin: dt.datetime, end: dt.dat
 def _offset_range(tz: str, begin: dt.datetime, end: dt.datetime
                   ) -> tuple[dt.timedelta, dt.timedelta]:
     """The smallest and largest UTC offset of `tz` from three days before `begin` to three
-    days after `end`, sampled every 30 minutes (no zone keeps an offset for less)."""
+    days after `end`, sampled every 30 minutes (no offset in the tz database lasts less
+    than two hours: checked over every zone's transitions)."""
     info = zone(tz)
     moment, last = begin - dt.timedelta(days=3), end + dt.timedelta(days=3)
     step = dt.timedelta(minutes=30)
