@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -11,10 +12,11 @@ from typing import Any
 import click
 
 from runner.commands._now import parse_now
-from runner.errors import CameraError
+from runner.errors import CameraError, UsageError
 from runner.spec.diagnostics import Diagnostic
 
 _COLORS = {"error": "red", "warning": "yellow"}
+_MAX_JOBS = 256
 
 
 @click.command("validate")
@@ -44,8 +46,21 @@ _COLORS = {"error": "red", "warning": "yellow"}
 @click.option(
     "--probe", is_flag=True, help="Also check connected cameras against what they really support."
 )
+@click.option(
+    "-j",
+    "--jobs",
+    "jobs_text",
+    metavar="N",
+    help="Check files in N processes (default: one per CPU core available); used from "
+    "200 files on, the output is the same as with --jobs 1.",
+)
 def validate(
-    paths: tuple[str, ...], output: str, quiet: bool, now_text: str | None, probe: bool
+    paths: tuple[str, ...],
+    output: str,
+    quiet: bool,
+    now_text: str | None,
+    probe: bool,
+    jobs_text: str | None,
 ) -> None:
     """Check campaign files (and directories of *.yaml/*.yml; - reads standard input) for
     every problem in one run.
@@ -53,10 +68,31 @@ def validate(
     Exit code 0 when valid (warnings allowed), 1 when any error is found (also when the paths
     hold no campaign at all), 2 on usage errors.
     """
+    # It keeps what it loads until it ends: with the cyclic collector on, each full
+    # collection would rescan every campaign loaded so far (seconds at 10,000 files) for
+    # cycles that are not there.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        sys.exit(_validate(paths, output, quiet, now_text, probe, jobs_text))
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _validate(
+    paths: tuple[str, ...],
+    output: str,
+    quiet: bool,
+    now_text: str | None,
+    probe: bool,
+    jobs_text: str | None,
+) -> int:
     from runner.spec import load_campaigns
 
     now = parse_now(now_text)
-    result = load_campaigns(list(paths), now=now, require_campaigns=True)
+    jobs = parse_jobs(jobs_text)
+    result = load_campaigns(list(paths), now=now, require_campaigns=True, jobs=jobs)
     diagnostics = list(result.diagnostics)
     if result.campaigns:
         from runner.spec.checks.conflicts import check_campaign_set
@@ -83,7 +119,7 @@ def validate(
             click.echo(line, color=color)
         if not quiet:
             click.echo(summary)
-    sys.exit(1 if errors else 0)
+    return 1 if errors else 0
 
 
 @click.command("schema")
@@ -92,6 +128,25 @@ def schema() -> None:
     from runner.spec.schema import schema_text
 
     click.echo(schema_text(), nl=False)
+
+
+def parse_jobs(text: str | None) -> int:
+    """--jobs as a process count (default: the CPU cores this process may use); UsageError
+    (one line) for anything but a whole number from 1 to 256."""
+    if text is None:
+        return _cpu_count()
+    value = text.strip()
+    if not value.isdigit() or not 1 <= int(value) <= _MAX_JOBS:
+        raise UsageError(
+            f"--jobs {text!r} is not a number of processes from 1 to {_MAX_JOBS}; "
+            "write e.g. --jobs 2 (or --jobs 1 for no worker processes)"
+        )
+    return int(value)
+
+
+def _cpu_count() -> int:
+    sched = getattr(os, "sched_getaffinity", None)  # the cores a container may really use
+    return len(sched(0)) if sched is not None else os.cpu_count() or 1
 
 
 def diagnostics_json(result: Any) -> str:

@@ -153,6 +153,16 @@ def dst_changed_occurrences(
     nominal = occurrence_length(window)
     overnight = window.end_time <= window.start_time
     found: list[tuple[dt.date, dt.timedelta]] = []
+    if day.year > 1 and last.year < 9998:  # away from datetime's edges: cached offsets
+        for candidate in _offset_change_days(window.timezone, day, last):
+            if candidate.isoweekday() in window.days:
+                start = resolve_local(candidate, window.start_time, window.timezone)
+                end_day = candidate + dt.timedelta(days=1) if overnight else candidate
+                end = resolve_local(end_day, window.end_time, window.timezone)
+                length = max(end - start, dt.timedelta(0))
+                if length != nominal:
+                    found.append((candidate, length))
+        return found
     try:
         offset = dt.datetime.combine(day, dt.time(0), info).utcoffset()
         while day <= last:
@@ -171,6 +181,47 @@ def dst_changed_occurrences(
     except OverflowError:  # the last days of year 9999
         pass
     return found
+
+
+def _offset_change_days(tz: str, first: dt.date, last: dt.date) -> list[dt.date]:
+    """Days d in [first, last] whose midnight offset differs from that of d + 2 days: the
+    only days whose occurrence (this day or overnight into the next) DST can touch."""
+    candidates: set[dt.date] = set()
+    for year in range(first.year, last.year + 2):  # a change on 1 January names 31 December
+        for change in _midnight_changes(tz, year):  # offset(change + 1) != offset(change)
+            candidates.update((change - dt.timedelta(days=1), change))
+    return sorted(
+        d for d in candidates
+        if first <= d <= last and _midnight_offset(tz, d + dt.timedelta(days=2))
+        != _midnight_offset(tz, d)
+    )
+
+
+def _midnight_offset(tz: str, day: dt.date) -> dt.timedelta | None:
+    return _midnight_offsets(tz, day.year)[day.timetuple().tm_yday - 1]
+
+
+@lru_cache(maxsize=1024)
+def _midnight_offsets(tz: str, year: int) -> tuple[dt.timedelta | None, ...]:
+    """The zone's UTC offset at local midnight of every day of `year` (as the DST checks
+    compute it: fold=0); once per zone and year instead of twice per day and window."""
+    info = zone(tz)
+    day = dt.date(year, 1, 1)
+    offsets = []
+    while day.year == year:
+        offsets.append(dt.datetime.combine(day, dt.time(0), info).utcoffset())
+        day += dt.timedelta(days=1)
+    return tuple(offsets)
+
+
+@lru_cache(maxsize=1024)
+def _midnight_changes(tz: str, year: int) -> tuple[dt.date, ...]:
+    """Days of `year` whose next midnight has another offset (the first of Jan included)."""
+    offsets = _midnight_offsets(tz, year)
+    following = (*offsets[1:], _midnight_offsets(tz, year + 1)[0])
+    jan1 = dt.date(year, 1, 1).toordinal()
+    changed = (a != b for a, b in zip(offsets, following, strict=True))
+    return tuple(dt.date.fromordinal(jan1 + i) for i, change in enumerate(changed) if change)
 
 
 def wall_text(moment: dt.datetime, tz: str) -> str:

@@ -10,6 +10,7 @@ import pytest
 from runner.spec.model import AbsoluteWindow, Location, RecurringWindow
 from runner.spec.windows import (
     all_occurrences,
+    dst_changed_occurrences,
     occurrence_length,
     occurrences,
     resolve_local,
@@ -136,3 +137,52 @@ def test_occurrences_are_deterministic() -> None:
     assert occurrences(window, *rng) == occurrences(window, *rng)
     # Mon/Wed/Fri from Fri 2 Jan to Mon 28 Dec (Wed 30 Dec starts after the range end).
     assert len(occurrences(window, *rng)) == 155
+
+
+def _dst_changes_day_by_day(
+    window: RecurringWindow, first_day: dt.date | None = None
+) -> list[tuple[dt.date, dt.timedelta]]:
+    """The DST check as it was first written: every day resolved against its midnights."""
+    info = ZoneInfo(window.timezone)
+    day = max(window.start, first_day or window.start)
+    last = day + dt.timedelta(days=366)
+    if window.until is not None:
+        last = min(last, window.until)
+    nominal = occurrence_length(window)
+    overnight = window.end_time <= window.start_time
+    found = []
+    offset = dt.datetime.combine(day, dt.time(0), info).utcoffset()
+    while day <= last:
+        after = dt.datetime.combine(day + dt.timedelta(days=2), dt.time(0), info).utcoffset()
+        if after != offset and day.isoweekday() in window.days:
+            start = resolve_local(day, window.start_time, window.timezone)
+            end_day = day + dt.timedelta(days=1) if overnight else day
+            end = resolve_local(end_day, window.end_time, window.timezone)
+            length = max(end - start, dt.timedelta(0))
+            if length != nominal:
+                found.append((day, length))
+        offset = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), info).utcoffset()
+        day += dt.timedelta(days=1)
+    return found
+
+
+@pytest.mark.parametrize(
+    "tz",
+    ["Europe/Oslo", "America/New_York", "Australia/Lord_Howe", "America/Santiago",
+     "Antarctica/Troll", "Pacific/Apia", "Africa/Casablanca", "UTC"],
+)
+def test_dst_changed_occurrences_equal_the_day_by_day_scan(tz: str) -> None:
+    # Zones with 30-minute, 2-hour, southern-hemisphere, Ramadan and date-line changes; start
+    # dates on and around New Year (the cached offsets are per year) and DST nights.
+    starts = [dt.date(2011, 12, 28), dt.date(2026, 12, 31), dt.date(2027, 1, 1),
+              dt.date(2027, 3, 27), dt.date(2027, 10, 30), dt.date(2026, 4, 4)]
+    times = [("02:30", "03:30"), ("22:00", "06:00"), ("00:00", "00:00"), ("03:10", "02:30"),
+             ("01:00", "23:59"), ("10:00", "18:00")]
+    for first in starts:
+        for begin, end in times:
+            for until in (None, first + dt.timedelta(days=40), first + dt.timedelta(days=400)):
+                window = recurring({1, 3, 5, 6, 7}, begin, end, first, until, tz)
+                for today in (None, first + dt.timedelta(days=100)):
+                    assert dst_changed_occurrences(window, today) == _dst_changes_day_by_day(
+                        window, today
+                    ), (first, begin, end, until, today)

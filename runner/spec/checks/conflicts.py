@@ -9,7 +9,9 @@ streams a fleet device records at once exceed the USB limit of its cameras). Not
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
 
 from runner.compile import DesiredSession, compile_campaigns, utc_text
 from runner.plan.conflicts import (
@@ -21,7 +23,8 @@ from runner.plan.conflicts import (
 )
 from runner.spec.capabilities import Capabilities, default_capabilities
 from runner.spec.diagnostics import Diagnostic
-from runner.spec.model import AbsoluteWindow, Campaign, Location
+from runner.spec.model import AbsoluteWindow, Campaign, Location, RecurringWindow
+from runner.spec.windows import occurrence_length, zone
 
 # How far past the last start an open-ended recurring window is checked: two weeks see every
 # weekday twice, so a weekly pattern's overlaps all show. The whole span is at most a year.
@@ -73,12 +76,115 @@ def check_campaign_set(
     campaigns: Sequence[Campaign], now: dt.datetime | None = None,
     capabilities: Capabilities | None = None,
 ) -> tuple[Diagnostic, ...]:
-    """CMP610 camera conflicts and CMP612 bandwidth warnings across `campaigns`."""
-    sessions = declared_sessions(campaigns, now)
-    conflicts = find_conflicts(declared_bookings(sessions))
+    """CMP610 camera conflicts and CMP612 bandwidth warnings across `campaigns`.
+
+    Only the campaigns that can take part are expanded into sessions: those booking a camera
+    another campaign books too, those whose own occurrences can overlap (DST), and those on a
+    device whose cameras could exceed its USB limit. The rest cannot yield a diagnostic, and
+    expanding 10,000 campaigns over the check span is most of the time `validate` takes.
+    """
+    caps = capabilities if capabilities is not None else default_capabilities()
+    begin, end = check_span(campaigns, now)
+    if begin.year <= 2 or end.year >= 9998:  # near datetime's edges: the plain way
+        sessions = declared_sessions(campaigns, now)
+        return _diagnostics(campaigns, sessions, None, None, caps)
+    cameras = _conflict_cameras(campaigns, begin, end)
+    devices = _crowded_devices(campaigns, caps)
+    crowded = {cam for c in campaigns for cam in c.cameras if cam.device in devices}
+    wanted = cameras | {(cam.model, cam.serial) for cam in crowded}
+    subset = [c for c in campaigns if any((cam.model, cam.serial) in wanted for cam in c.cameras)]
+    sessions = _sessions_over(subset, begin, end) if subset else ()
+    return _diagnostics(subset, sessions, cameras, devices, caps)
+
+
+def _diagnostics(
+    campaigns: Sequence[Campaign], sessions: Sequence[DesiredSession],
+    cameras: set[tuple[str, str]] | None, devices: set[str] | None, caps: Capabilities,
+) -> tuple[Diagnostic, ...]:
+    bookings = declared_bookings(sessions)
+    if cameras is not None:
+        bookings = [b for b in bookings if (b.model, b.serial) in cameras]
+    conflicts = find_conflicts(bookings)
     diags = [conflict_diagnostic(c, count) for c, count in first_per_pair(conflicts)]
-    diags += bandwidth_diagnostics(campaigns, sessions, capabilities)
+    diags += bandwidth_diagnostics(campaigns, sessions, caps, devices=devices)
     return tuple(diags)
+
+
+def _sessions_over(campaigns: Sequence[Campaign], begin: dt.datetime, end: dt.datetime
+                   ) -> tuple[DesiredSession, ...]:
+    if end <= begin:
+        return ()
+    try:
+        return compile_campaigns(campaigns, begin, end - begin).sessions
+    except OverflowError:  # pragma: no cover - the span is away from datetime's edges
+        return ()
+
+
+def _conflict_cameras(campaigns: Sequence[Campaign], begin: dt.datetime, end: dt.datetime
+                      ) -> set[tuple[str, str]]:
+    """Cameras that can have a conflict: booked by two campaigns, or by one whose own
+    occurrences can overlap each other (a camera named twice in one session counts once)."""
+    owners: dict[tuple[str, str], set[int]] = {}
+    for i, c in enumerate(campaigns):
+        for cam in c.cameras:
+            owners.setdefault((cam.model, cam.serial), set()).add(i)
+    overlapping = {i for i, c in enumerate(campaigns)
+                   if isinstance(c.window, RecurringWindow)
+                   and _may_overlap_itself(c.window, begin, end)}
+    return {camera for camera, who in owners.items()
+            if len(who) > 1 or not who.isdisjoint(overlapping)}
+
+
+def _may_overlap_itself(window: RecurringWindow, begin: dt.datetime, end: dt.datetime) -> bool:
+    """False when no two occurrences of `window` around [begin, end) can overlap.
+
+    Occurrence d ends at wall time `start + nominal` (d or d + 1) and d + 1 starts 24 h of wall
+    time after d does; each wall time becomes an instant minus an offset the zone has near
+    it. So d's end passes d + 1's start only if nominal + (largest - smallest offset) > 24 h.
+    """
+    low, high = _offset_range(window.timezone, begin, end)
+    return occurrence_length(window) + (high - low) > dt.timedelta(hours=24)
+
+
+@lru_cache(maxsize=256)
+def _offset_range(tz: str, begin: dt.datetime, end: dt.datetime
+                  ) -> tuple[dt.timedelta, dt.timedelta]:
+    """The smallest and largest UTC offset of `tz` from three days before `begin` to three
+    days after `end`, sampled every 30 minutes (no offset in the tz database lasts less
+    than two hours: checked over every zone's transitions)."""
+    info = zone(tz)
+    moment, last = begin - dt.timedelta(days=3), end + dt.timedelta(days=3)
+    step = dt.timedelta(minutes=30)
+    offsets = set()
+    while moment <= last:
+        offsets.add(moment.astimezone(info).utcoffset() or dt.timedelta(0))
+        moment += step
+    return min(offsets), max(offsets)
+
+
+def _crowded_devices(campaigns: Sequence[Campaign], caps: Capabilities) -> set[str]:
+    """Devices whose cameras, all streaming at once at their highest rate, could exceed the
+    smallest USB limit among them: the only ones CMP612 can flag."""
+    rates: dict[tuple[str, str], int] = {}
+    on_device: dict[str, set[tuple[str, str]]] = {}
+    for c in campaigns:
+        for cam in c.cameras:
+            camera = (cam.model, cam.serial)
+            rates[camera] = max(rates.get(camera, 0), _wire_rate(cam.streams))
+            on_device.setdefault(cam.device, set()).add(camera)
+    crowded = set()
+    for device, cams in on_device.items():
+        limits = [limit for model, _ in cams
+                  if (limit := getattr(caps.get(model), "usb_bytes_per_second", None))]
+        if limits and sum(rates[cam] for cam in cams) > min(limits):
+            crowded.add(device)
+    return crowded
+
+
+def _wire_rate(streams: Iterable[Any]) -> int:
+    """Raw USB payload of `streams` in bytes per second."""
+    return sum(st.width * st.height * st.frame_rate * WIRE_BYTES_PER_PIXEL.get(st.type, 2)
+               for st in streams)
 
 
 def conflict_diagnostic(conflict: Conflict, count: int = 1) -> Diagnostic:
@@ -120,10 +226,13 @@ def _location(text: str) -> Location | None:
 
 def bandwidth_diagnostics(
     campaigns: Sequence[Campaign], sessions: Sequence[DesiredSession],
-    capabilities: Capabilities | None = None,
+    capabilities: Capabilities | None = None, *, devices: set[str] | None = None,
 ) -> list[Diagnostic]:
     """CMP612 per fleet device: the most its cameras stream at once (raw USB payload) against
-    the smallest USB limit the capability table knows for those cameras' models."""
+    the smallest USB limit the capability table knows for those cameras' models.
+
+    `devices`: check only these (the campaigns and sessions must include every one naming
+    their cameras)."""
     caps = capabilities if capabilities is not None else default_capabilities()
     where = {(cam.model, cam.serial): cam.location for c in campaigns for cam in c.cameras}
     rates: dict[tuple[str, str], int] = {}
@@ -131,9 +240,9 @@ def bandwidth_diagnostics(
     for s in sessions:
         for r in s.records:
             camera = (r.model, r.serial)
-            rates[camera] = max(rates.get(camera, 0), sum(
-                st.width * st.height * st.frame_rate * WIRE_BYTES_PER_PIXEL.get(st.type, 2)
-                for st in r.streams))
+            rates[camera] = max(rates.get(camera, 0), _wire_rate(r.streams))
+            if devices is not None and r.device not in devices:
+                continue
             events.setdefault(r.device, []).extend([(s.start, 1, camera), (s.end, -1, camera)])
     diags: list[Diagnostic] = []
     for device, items in sorted(events.items()):
