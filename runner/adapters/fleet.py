@@ -151,7 +151,9 @@ class FleetClient:
         headers: httpx.Headers | None = None
         retry_after: float | None = None
         try:
-            response = await self._lanes[lane].request(method, path, params=params, json=json)
+            # An absolute URL: httpx would otherwise parse the path, then the merged URL.
+            response = await self._lanes[lane].request(method, httpx.URL(self.base_url + path),
+                                                       params=params, json=json)
             status, headers = response.status_code, response.headers
             if status == 429:
                 retry_after = retry_after_seconds(headers.get("retry-after"), now=time.time())

@@ -413,3 +413,89 @@ async def test_recordings_deleted_since_the_plan(sandbox: Any, fleet: FleetClien
     assert (result.changed, result.deleted) == (1, 0)
     assert [(f.uid, f.reason) for f in result.failed] == [
         ("upd", "deleted on the fleet since the plan; nothing left to update")]
+
+
+def get_count(sandbox: Any) -> int:
+    """GET requests the sandbox's fleet API received."""
+    return int(sandbox.stats()["fleet"]["by_method"]["GET"])
+
+
+async def test_apply_rereads_each_page_once_and_refuses_what_changed(
+        sandbox: Any, fleet: FleetClient) -> None:
+    seed_recordings(sandbox.db_path, [rec(f"p-{i:02d}") for i in range(30)])
+    (plan,) = await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
+    assert len(plan.changes) == 30 and len({c.page for c in plan.changes}) == 1
+    # Between plan and apply: a hand-made tag on one, a status change on another.
+    await fleet.update_recording("p-07", {"tags": ["manual"]})
+    await fleet.update_recording("p-08", {"status": "processing"})
+    gets, patches = get_count(sandbox), patch_count(sandbox)
+
+    result = await apply_recordings([plan], fleet, allow_delete=False)
+
+    assert get_count(sandbox) - gets == 1  # the one page, re-read just before writing it
+    assert result.changed == 28 and patch_count(sandbox) - patches == 28
+    reasons = {f.uid: f.reason for f in result.failed}
+    assert set(reasons) == {"p-07", "p-08"}
+    assert "tags are now [manual]; not overwritten" in reasons["p-07"]
+    assert "status is now processing (planned from completed)" in reasons["p-08"]
+    assert remote(sandbox, "p-07") == ("completed", ["manual"])
+    assert remote(sandbox, "p-08") == ("processing", [])
+
+
+async def test_a_recording_gone_from_its_filtered_page_is_read_by_uid(
+        sandbox: Any, fleet: FleetClient) -> None:
+    seed_recordings(sandbox.db_path, [rec(f"s-{i}") for i in range(5)])
+    only_completed = campaign("c1", RULES, selector=RecordingSelector(status=("completed",)))
+    (plan,) = await plan_recordings([only_completed], fleet, now=NOW)
+    assert {c.page.status for c in plan.changes if c.page} == {"completed"}
+    # No longer `completed`: the page (status=completed) does not list it any more.
+    await fleet.update_recording("s-3", {"status": "processing", "tags": ["x"]})
+    gets = get_count(sandbox)
+
+    result = await apply_recordings([plan], fleet, allow_delete=False)
+
+    assert get_count(sandbox) - gets == 2  # the page, then s-3 by uid
+    assert result.changed == 4
+    assert [f.uid for f in result.failed] == ["s-3"]
+    assert "status is now processing" in result.failed[0].reason
+    assert remote(sandbox, "s-3") == ("processing", ["x"])
+
+
+async def test_a_saved_plan_without_pages_is_reread_by_uid(
+        sandbox: Any, fleet: FleetClient) -> None:
+    from runner.recordings import recordings_from_json
+
+    seed_recordings(sandbox.db_path, [rec(f"u-{i}") for i in range(4)])
+    plans = await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
+    saved = recordings_to_json(plans)
+    assert all("page" in c for c in saved[0]["changes"])
+    assert recordings_from_json(saved)[0].changes[0].page == plans[0].changes[0].page
+    for change in saved[0]["changes"]:  # as plans saved before pages were kept
+        del change["page"]
+    (old,) = recordings_from_json(saved)
+    await fleet.update_recording("u-2", {"tags": ["manual"]})
+    gets = get_count(sandbox)
+
+    result = await apply_recordings([old], fleet, allow_delete=False)
+
+    assert get_count(sandbox) - gets == 4  # one GET per recording: still checked
+    assert result.changed == 3 and [f.uid for f in result.failed] == ["u-2"]
+    assert remote(sandbox, "u-2") == ("completed", ["manual"])
+
+
+async def test_apply_under_a_rate_limit_finishes_without_failures(sandbox: Any) -> None:
+    seed_recordings(sandbox.db_path, [rec(f"r-{i:02d}") for i in range(60)])
+    sandbox.faults(rate_limit_per_s=20)
+    # Real waits: the client has to live within 20 requests a second for some 3 seconds.
+    async with FleetClient(sandbox.fleet_url, sandbox.api_key) as fleet:
+        (plan,) = await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
+        result = await apply_recordings([plan], fleet, allow_delete=False)
+        assert result.failed == () and result.changed == 60
+        assert fleet.window.limit == 20 and fleet.window.pauses >= 2
+    # It paced itself by X-RateLimit-Remaining/Reset: a client sending its 60 PATCHes as
+    # fast as it can would collect some 40 429s here.
+    assert sandbox.stats()["faults"].get("rate_limited", 0) <= 5
+    sandbox.reset()
+    async with FleetClient(sandbox.fleet_url, sandbox.api_key) as fleet:
+        (again,) = await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
+    assert again.changes == ()
