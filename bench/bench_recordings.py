@@ -47,7 +47,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from runner.adapters.fleet import MAX_IN_FLIGHT, FleetClient  # noqa: E402
+from runner.adapters.fleet import LANE_SIZE, MAX_IN_FLIGHT, FleetClient  # noqa: E402
 from runner.recordings import apply_recordings, plan_recordings  # noqa: E402
 from runner.sandbox.store import connect, transaction  # noqa: E402
 from runner.spec.model import (  # noqa: E402
@@ -209,11 +209,12 @@ def delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
     return {k: after.get(k, 0) - before.get(k, 0) for k in after}
 
 
-async def ours(server: Server, max_in_flight: int) -> dict[str, float]:
+async def ours(server: Server, args: argparse.Namespace) -> dict[str, float]:
     """Plan, apply, re-plan + re-apply with our client; figures from the sandbox's stats."""
     campaign = the_campaign()
     figures: dict[str, float] = {}
-    async with FleetClient(server.fleet_url, API_KEY, max_connections=max_in_flight) as fleet:
+    async with FleetClient(server.fleet_url, API_KEY, max_connections=args.max_in_flight,
+                           lane_size=args.lane_size) as fleet:
         start = time.perf_counter()
         plans = await plan_recordings([campaign], fleet, now=NOW)
         figures["plan_s"] = time.perf_counter() - start
@@ -221,9 +222,10 @@ async def ours(server: Server, max_in_flight: int) -> dict[str, float]:
         figures["planned"] = len(plans[0].changes)
 
         before = server.requests()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = await apply_recordings(plans, fleet, allow_delete=False)
         figures["apply_s"] = time.perf_counter() - start
+        figures["cpu_per_change_us"] = (time.process_time() - cpu) / max(1, result.changed) * 1e6
         sent = delta(server.requests(), before)
         figures["patches"] = sent["PATCH"]
         figures["gets"] = sent["GET"]
@@ -289,7 +291,7 @@ def speed_scenario(work: Path, args: argparse.Namespace, rtt_ms: float) -> None:
           f"{rtt_ms:g} ms per request")
     server = Server(seeded(work, "speed", total, changes), rtt_ms)
     try:
-        mine = asyncio.run(ours(server, args.max_in_flight))
+        mine = asyncio.run(ours(server, args))
     finally:
         server.stop()
     extra_gets = mine["gets"] / max(1.0, mine["changed"] + mine["failed"])
@@ -298,8 +300,9 @@ def speed_scenario(work: Path, args: argparse.Namespace, rtt_ms: float) -> None:
     print(f"[{label}] ours: apply {mine['changed']:.0f} changes ({mine['patches']:.0f} PATCH, "
           f"{mine['gets']:.0f} GET = {extra_gets:.3f} GET per change) in {mine['apply_s']:.2f} s"
           f" = {mine['changes_per_s']:.0f} changes/s, {mine['failed']:.0f} failed, "
-          f"{mine['429']:.0f} x 429; window ended at {mine['window']:.0f} in flight "
-          f"[goal at 20 ms: >= 1000 changes/s, < 1 GET per change]")
+          f"{mine['429']:.0f} x 429; window ended at {mine['window']:.0f} in flight; client CPU "
+          f"{mine['cpu_per_change_us']:.0f} us per change [goal at 20 ms: >= 1000 changes/s, "
+          "< 1 GET per change]")
     print(f"[{label}] ours: re-run plans {mine['rerun_changes']:.0f} changes, sends "
           f"{mine['rerun_patches']:.0f} PATCH [goal 0]")
     if args.skip_baseline:
@@ -336,7 +339,7 @@ def rate_limited_scenario(work: Path, args: argparse.Namespace) -> None:
     try:
         before = server.requests()
         start = time.perf_counter()
-        mine = asyncio.run(ours(server, args.max_in_flight))
+        mine = asyncio.run(ours(server, args))
         elapsed = time.perf_counter() - start
         sent = delta(server.requests(), before)
     finally:
@@ -367,9 +370,21 @@ def million_scenario(work: Path, args: argparse.Namespace, rtt_ms: float) -> Non
           f"[goal <= 300 MB]")
 
 
+def peak_rss_mb() -> float:
+    """This process's peak RSS: VmHWM (Linux; ru_maxrss there also counts the forked copy of
+    the parent before exec), else ru_maxrss."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def plan_child(url: str, max_in_flight: int) -> None:
     """Plan once in this process and print its figures as one JSON line."""
-    idle = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    idle = peak_rss_mb()
 
     async def go() -> dict[str, float]:
         async with FleetClient(url, API_KEY, max_connections=max_in_flight) as fleet:
@@ -379,7 +394,7 @@ def plan_child(url: str, max_in_flight: int) -> None:
                     "planned": len(plans[0].changes)}
 
     figures = asyncio.run(go())
-    figures["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures["maxrss_mb"] = peak_rss_mb()
     figures["idle_rss_mb"] = idle
     print(json.dumps(figures))
 
@@ -401,6 +416,8 @@ def main() -> None:
     parser.add_argument("--rate-limited-recordings", type=int, default=5_000)
     parser.add_argument("--max-in-flight", type=int, default=MAX_IN_FLIGHT,
                         help="the fleet client's window maximum")
+    parser.add_argument("--lane-size", type=int, default=LANE_SIZE,
+                        help="connections per httpx pool (64 = one pool for all)")
     parser.add_argument("--skip-baseline", action="store_true", help="only measure ours")
     parser.add_argument("--plan-child", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -408,6 +425,8 @@ def main() -> None:
         plan_child(args.plan_child, args.max_in_flight)
         return
 
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average at start {load} on {os.cpu_count()} CPUs (figures move with it)")
     work = Path(tempfile.mkdtemp(prefix="bench-recordings-"))
     try:
         for rtt in (float(v) for v in args.rtt_ms.split(",") if v.strip()):
@@ -418,6 +437,8 @@ def main() -> None:
             million_scenario(work, args, args.million_rtt_ms)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average at end {load}")
 
 
 if __name__ == "__main__":
