@@ -499,3 +499,18 @@ async def test_apply_under_a_rate_limit_finishes_without_failures(sandbox: Any) 
     async with FleetClient(sandbox.fleet_url, sandbox.api_key) as fleet:
         (again,) = await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
     assert again.changes == ()
+
+
+async def test_doctor_reads_the_rate_limit_headers(sandbox: Any) -> None:
+    from runner.adapters.fleet_diagnose import diagnose_fleet
+
+    async def rate_finding() -> str:
+        findings = await diagnose_fleet(sandbox.fleet_url, sandbox.api_key, transport=None,
+                                        timeout=5, now=dt.datetime.now(UTC))
+        return next(f.detail for f in findings if f.check == "rate limit")
+
+    assert (await rate_finding()).startswith("no X-RateLimit headers")
+    sandbox.faults(rate_limit_per_s=50)
+    detail = await rate_finding()
+    assert detail.startswith("50 requests per window, 49 left, resets in ")
+    assert sandbox.api_key not in detail
