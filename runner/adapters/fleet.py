@@ -1,10 +1,10 @@
 """Client of the fleet recordings API (REST, the `avala` SDK's wire format), async over httpx.
 
-Kept-alive connections in small httpx pools ("lanes"), and an adaptive window of requests in
-flight (`runner.adapters.fleet_pacing`): wide while the server sets no limit, halved and
-paused by a 429's `Retry-After`, held when `X-RateLimit-Remaining` runs out. Requests are retried by
-`runner.retry` (tenacity): exponential backoff with full jitter on 5xx, timeouts and
-connection errors; 429 waits for `Retry-After`, on a budget of its own. A write whose outcome
+Kept-alive connections in small httpx pools ("lanes"), and an adaptive window of requests
+in flight (`runner.adapters.fleet_pacing`): wide while the server sets no limit, halved and
+paused by a 429's `Retry-After`, held when `X-RateLimit-Remaining` runs out. Requests are
+retried by `runner.retry` (tenacity): exponential backoff with full jitter on 5xx, timeouts
+and connection errors; 429 waits for `Retry-After`, on a budget of its own. A write whose outcome
 is unknown (the server may have committed it before the error) is only re-sent after the
 caller's `verify` hook says it has not taken effect, so a change is made exactly once: that
 check is the one step of ours inside the loop. Errors are `FleetError` one-liners; the API
@@ -110,11 +110,10 @@ class FleetClient:
         # httpcore's pool does O(connections^2) bookkeeping per request event, which at 16
         # connections doubles the client's CPU per request (bench_recordings measures it).
         # Requests go to the lane with the fewest in flight. An injected transport (the
-        # in-process sandbox) is the one lane.
-        # Requests go straight to the transports (httpx's public transport API), not through
-        # `httpx.AsyncClient`: its per-request layers (URL merging, cookie jar, auth and
-        # redirect loops; none of them used here) cost a fifth of the client's CPU per request
-        # (bench_recordings measures it). Transports never follow redirects, which would
+        # in-process sandbox) is the one lane. Requests go straight to the transports (httpx's
+        # public transport API), not through `httpx.AsyncClient`: its per-request layers (URL
+        # merging, cookie jar, auth and redirect loops; none of them used here) cost a fifth
+        # of the client's CPU per request. Transports never follow redirects, which would
         # replay the key to wherever they point.
         lanes = 1 if transport is not None else max(1, -(-max_connections // max(1, lane_size)))
         per_lane = max(1, -(-max_connections // lanes))
@@ -170,22 +169,11 @@ class FleetClient:
     # -- public API --------------------------------------------------------------------
 
     async def recording_pages(
-        self, *, device: str | None = None, status: str | None = None, limit: int = MAX_PAGE_SIZE
-    ) -> AsyncIterator[list[dict[str, Any]]]:
-        """Yield the recordings list page by page (server-side `device`/`status` filters)."""
-        params: dict[str, Any] = {"limit": min(limit, MAX_PAGE_SIZE)}
-        if device is not None:
-            params["device"] = device
-        if status is not None:
-            params["status"] = status
-        async for _, page in self._pages(RECORDINGS_PATH, params):
-            yield page
-
-    async def recording_cursor_pages(
         self, *, device: str | None = None, status: str | None = None
     ) -> AsyncIterator[tuple[str | None, list[dict[str, Any]]]]:
-        """Like `recording_pages`, each page with the cursor that fetched it (None: the
-        first), so `recording_page` can read the same page again later."""
+        """The recordings list page by page (server-side `device`/`status` filters, 1000 a
+        page), each with the cursor that fetched it (None: the first), so `recording_page`
+        can read the same page again later."""
         async for cursor, page in self._pages(RECORDINGS_PATH,
                                               _list_params(device, status, None)):
             yield cursor, page

@@ -5,8 +5,9 @@ recordings from, one GET for all its changes; a page with one change, or a recor
 longer on its page, is read by uid instead): a recording whose status or tags changed since
 the plan is not overwritten (the API replaces the whole tag list; that would drop someone
 else's tag) but reported, and one that already has the planned state is left alone. Pages
-are re-read only as writing reaches them (at most two pages of changes are waiting at a
-time), so the check is seconds old, not minutes. Failures do not stop the other changes;
+are re-read only as writing reaches them (a few times the write concurrency in changes wait
+between their re-read and their write), so the check is a fraction of a second old, not
+minutes. Failures do not stop the other changes;
 they are collected with their reasons. Because the plan holds the desired end state (not a
 delta), a re-run after a partial failure converges.
 """
@@ -14,6 +15,7 @@ delta), a re-run after a partial failure converges.
 from __future__ import annotations
 
 import asyncio
+import collections
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, Protocol
 
@@ -30,6 +32,12 @@ from runner.recordings.tasks import run_all
 Progress = Callable[[int, int], None]  # (done, total), called after each change
 State = tuple[str | None, tuple[str, ...]]  # a recording's (status, tags) as read
 DEFAULT_CONCURRENCY = 64  # writes in flight at most (the fleet client's window may allow fewer)
+
+
+class Done(Protocol):
+    """Called once per change of a page when it is finished (written, refused or failed)."""
+
+    def __call__(self, failure: RecordingFailure | None = None) -> None: ...
 
 
 class FleetWriter(Protocol):
@@ -103,22 +111,29 @@ def _by_page(changes: list[RecordingChange]) -> list[list[RecordingChange]]:
 
 
 class _Budget:
-    """A counting semaphore that takes several units at once: changes read but not yet done."""
+    """A counting semaphore whose holders take several units at once and give them back one
+    by one (FIFO, so a large request is not starved by small ones)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._free = size
-        self._changed = asyncio.Condition()
+        self._waiters: collections.deque[tuple[int, asyncio.Future[None]]] = collections.deque()
 
     async def take(self, units: int) -> None:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self._free >= units)
+        if not self._waiters and self._free >= units:
             self._free -= units
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append((units, waiter))
+        await waiter  # `give` has deducted the units
 
-    async def give(self, units: int) -> None:
-        async with self._changed:
-            self._free += units
-            self._changed.notify_all()
+    def give(self, units: int) -> None:
+        self._free += units
+        while self._waiters and self._free >= self._waiters[0][0]:
+            wanted, waiter = self._waiters.popleft()
+            if not waiter.done():
+                self._free -= wanted
+                waiter.set_result(None)
 
 
 class _Run:
@@ -132,22 +147,33 @@ class _Run:
         self.check_drift = check_drift
         self.concurrency = concurrency
         self.writes = asyncio.Semaphore(concurrency)
-        # Pages re-read but not yet written hold units: two dense pages at a time (one being
-        # written, one read ahead), or many sparse ones, so reads keep pace with writes.
-        self.budget = _Budget(2 * concurrency)
+        # A page holds a unit per change re-read and not yet done (up to 2x concurrency per
+        # page): the next pages are read while this one is written, so writes never wait
+        # for a read, yet at most some 4x concurrency changes wait between read and write.
+        self.budget = _Budget(4 * concurrency)
         self.failures: list[RecordingFailure] = []
         self.changed = self.deleted = self.already = self.done = 0
 
     async def worker(self, groups: Iterator[list[RecordingChange]]) -> None:
         # Workers pull from one iterator: no task object per change (10,000s stay cheap).
         for group in groups:
-            units = min(len(group), max(1, self.budget.size // 2))
-            await self.budget.take(units)
+            held = min(len(group), max(1, self.budget.size // 2))
+            left = len(group)
+            await self.budget.take(held)
+
+            def done(failure: RecordingFailure | None = None) -> None:
+                nonlocal held, left
+                self._finish(failure)
+                left -= 1
+                if left < held:  # give back what the rest of the page no longer needs
+                    self.budget.give(held - left)
+                    held = left
+
             try:
-                fresh = await self._reread(group) if self.check_drift else group
-                await self._write_all(fresh)
+                fresh = await self._reread(group, done) if self.check_drift else group
+                await self._write_all(fresh, done)
             finally:
-                await self.budget.give(units)
+                self.budget.give(held)
 
     def _finish(self, failure: RecordingFailure | None = None) -> None:
         if failure is not None:
@@ -156,7 +182,7 @@ class _Run:
         if self.progress is not None:
             self.progress(self.done, self.total)
 
-    async def _reread(self, group: list[RecordingChange]) -> list[RecordingChange]:
+    async def _reread(self, group: list[RecordingChange], done: Done) -> list[RecordingChange]:
         """The changes of `group` still safe to write; the others are finished here."""
         current: dict[str, State | None] = {}
         page = group[0].page
@@ -167,7 +193,7 @@ class _Run:
                                                         cursor=page.cursor)
             except FleetError as exc:
                 for change in group:
-                    self._finish(RecordingFailure(change.uid, _unread(exc)))
+                    done(RecordingFailure(change.uid, _unread(exc)))
                 return []
             for item in items:
                 uid = item.get("uid")
@@ -190,25 +216,25 @@ class _Run:
         fresh = []
         for change in group:
             if change.uid in problems:
-                self._finish(RecordingFailure(change.uid, _unread(problems[change.uid])))
+                done(RecordingFailure(change.uid, _unread(problems[change.uid])))
                 continue
             state = current[change.uid]
             if state is None and change.delete:
                 self.already += 1  # deleted meanwhile: what the plan wanted
-                self._finish()
+                done()
             elif state is None:
-                self._finish(RecordingFailure(change.uid, "deleted on the fleet since the "
-                                              "plan; nothing left to update"))
+                done(RecordingFailure(change.uid, "deleted on the fleet since the plan; "
+                                      "nothing left to update"))
             elif not change.delete and state == (change.after_status, change.after_tags):
                 self.already += 1
-                self._finish()
+                done()
             elif state != (change.before_status, change.before_tags):
-                self._finish(RecordingFailure(change.uid, _drift_reason(change, state)))
+                done(RecordingFailure(change.uid, _drift_reason(change, state)))
             else:
                 fresh.append(change)
         return fresh
 
-    async def _write_all(self, changes: list[RecordingChange]) -> None:
+    async def _write_all(self, changes: list[RecordingChange], done: Done) -> None:
         pending = iter(changes)
 
         async def writer() -> None:
@@ -217,13 +243,13 @@ class _Run:
                     try:
                         await _apply_one(self.fleet, change)
                     except FleetError as exc:
-                        self._finish(RecordingFailure(change.uid, str(exc)))
+                        done(RecordingFailure(change.uid, str(exc)))
                         continue
                 if change.delete:
                     self.deleted += 1
                 else:
                     self.changed += 1
-                self._finish()
+                done()
 
         await run_all(writer() for _ in range(min(len(changes), self.concurrency)))
 

@@ -36,7 +36,7 @@ EXAMPLES_PER_RULE = 3
 class FleetReader(Protocol):
     """What planning needs from the fleet API (`runner.adapters.fleet.FleetClient` is one)."""
 
-    def recording_cursor_pages(
+    def recording_pages(
         self, *, device: str | None = None, status: str | None = None
     ) -> AsyncIterator[tuple[str | None, list[dict[str, Any]]]]: ...
 
@@ -104,7 +104,7 @@ async def _scan(
     tally: _Tally,
 ) -> None:
     async with gate:
-        async for cursor, page in fleet.recording_cursor_pages(device=device, status=status):
+        async for cursor, page in fleet.recording_pages(device=device, status=status):
             ref = PageRef(device, status, cursor)
             for item in page:
                 try:
