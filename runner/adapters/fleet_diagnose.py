@@ -8,7 +8,8 @@ import datetime as dt
 import httpx
 
 from runner.adapters.controlplane.diagnose import skew_finding
-from runner.adapters.fleet import API_KEY_HEADER, RECORDINGS_PATH
+from runner.adapters.fleet import API_KEY_HEADER, MAX_IN_FLIGHT, RECORDINGS_PATH
+from runner.adapters.fleet_pacing import RateLimitHeaders
 from runner.adapters.tls import tls_context
 from runner.findings import Finding, Status
 from runner.urls import redact_url
@@ -54,7 +55,13 @@ async def diagnose_fleet(base_url: str, api_key: str, *,
             add("paging", "ok", "cursor pages ({results, next, previous})")
         else:
             add("paging", "fail", "the recordings list has no {results, next} page shape")
-        limit = answer.headers.get("x-ratelimit-limit")
-        add("rate limit", "ok", f"{limit} requests per window (X-RateLimit-Limit)" if limit
-            else "no X-RateLimit headers")
+        limits = RateLimitHeaders.parse(answer.headers, now=now.timestamp())
+        if limits is None:
+            add("rate limit", "ok", "no X-RateLimit headers (the client starts at "
+                f"{MAX_IN_FLIGHT} requests in flight and backs off on 429)")
+        else:
+            left = "" if limits.remaining is None else f", {limits.remaining} left"
+            reset = "" if limits.reset_in is None else f", resets in {limits.reset_in:.1f} s"
+            add("rate limit", "ok", f"{limits.limit} requests per window{left}{reset} "
+                "(X-RateLimit-*): the client paces itself by them")
     return findings

@@ -88,9 +88,26 @@ class Recording:
         return self.ended_at or self.created_at
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class PageRef:
+    """The list page a recording was planned from (its filters and the cursor that fetched
+    it; None: the first page), so apply can read that page again just before writing."""
+
+    device: str | None
+    status: str | None
+    cursor: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"device": self.device, "status": self.status, "cursor": self.cursor}
+
+
+@dataclass(frozen=True, slots=True)
 class RecordingChange:
-    """What apply will do to one recording; `rules` names the rules that changed something."""
+    """What apply will do to one recording; `rules` names the rules that changed something.
+
+    `page` (not part of equality) says where the plan read it, for apply's re-read.
+    """
 
     uid: str
     device: str | None
@@ -100,6 +117,7 @@ class RecordingChange:
     before_tags: tuple[str, ...]
     after_tags: tuple[str, ...]
     delete: bool = False
+    page: PageRef | None = field(default=None, compare=False)
 
     @property
     def tags_changed(self) -> bool:
@@ -120,7 +138,7 @@ class RecordingChange:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (stable keys, lists for tuples)."""
-        return {
+        data: dict[str, Any] = {
             "uid": self.uid,
             "device": self.device,
             "rules": list(self.rules),
@@ -128,6 +146,9 @@ class RecordingChange:
             "before": {"status": self.before_status, "tags": list(self.before_tags)},
             "after": {"status": self.after_status, "tags": list(self.after_tags)},
         }
+        if self.page is not None:
+            data["page"] = self.page.to_json()
+        return data
 
 
 @dataclass(frozen=True)

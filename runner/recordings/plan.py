@@ -1,7 +1,9 @@
 """Plan recording changes: stream the campaigns' recordings page by page and keep only changes.
 
 Pages of different devices (and statuses) are fetched concurrently; each page is evaluated as
-it arrives and dropped, so memory grows with the number of changes, not of recordings.
+it arrives and dropped, so memory grows with the number of changes, not of recordings. Each
+change remembers the page it came from (filters + cursor): apply re-reads that page just
+before writing, one GET for all the page's changes.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from runner.errors import FleetError, PlanError
 from runner.recordings.model import (
     ACTIVE_STATUS,
     KNOWN_STATUSES,
+    PageRef,
     Recording,
     RecordingChange,
     RecordingPlan,
@@ -35,7 +38,7 @@ class FleetReader(Protocol):
 
     def recording_pages(
         self, *, device: str | None = None, status: str | None = None
-    ) -> AsyncIterator[list[dict[str, Any]]]: ...
+    ) -> AsyncIterator[tuple[str | None, list[dict[str, Any]]]]: ...
 
     async def list_devices(self) -> list[dict[str, Any]]: ...
 
@@ -101,7 +104,8 @@ async def _scan(
     tally: _Tally,
 ) -> None:
     async with gate:
-        async for page in fleet.recording_pages(device=device, status=status):
+        async for cursor, page in fleet.recording_pages(device=device, status=status):
+            ref = PageRef(device, status, cursor)
             for item in page:
                 try:
                     recording = Recording.from_api(item)
@@ -120,7 +124,7 @@ async def _scan(
                 outcome = evaluate(recording, rules, now)
                 if not outcome.settled:
                     tally.unsettled.append(recording.uid)
-                change = change_from(recording, outcome)
+                change = change_from(recording, outcome, ref)
                 if change is not None:
                     tally.changes[change.uid] = change
 

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from runner.recordings.model import (
+    PageRef,
     RecordingApplyResult,
     RecordingChange,
     RecordingPlan,
@@ -132,6 +133,16 @@ def render_apply_summary(result: RecordingApplyResult, *, color: bool) -> str:
     return "\n".join(lines)
 
 
+def _page_ref(data: Any) -> PageRef | None:
+    # Optional (plans saved before it existed have none: apply then reads by uid).
+    if not isinstance(data, dict):
+        return None
+    values = [data.get(key) for key in ("device", "status", "cursor")]
+    if not all(v is None or isinstance(v, str) for v in values):
+        return None
+    return PageRef(*values)
+
+
 def recordings_from_json(data: Any) -> tuple[RecordingPlan, ...]:
     """Plans back from `recordings_to_json` output (a saved plan file); PlanError if malformed."""
     from runner.errors import PlanError
@@ -152,6 +163,7 @@ def recordings_from_json(data: Any) -> tuple[RecordingPlan, ...]:
                     before_tags=strings(c["before"]["tags"], f"recording {c['uid']} tags"),
                     after_tags=strings(c["after"]["tags"], f"recording {c['uid']} tags"),
                     delete=c.get("action") == "delete",
+                    page=_page_ref(c.get("page")),
                 )
                 for c in section["changes"]
             )

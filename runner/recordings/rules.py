@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from runner.recordings.model import ACTIVE_STATUS, Recording, RecordingChange
+from runner.recordings.model import ACTIVE_STATUS, PageRef, Recording, RecordingChange
 from runner.spec.model import RangeBound, RecordingRule, RuleCondition
 
 MAX_PASSES = 10  # ordered passes over the rules before giving up on them settling
@@ -149,8 +149,10 @@ def change_for(
     return change_from(recording, evaluate(recording, rules, now))
 
 
-def change_from(recording: Recording, outcome: Outcome) -> RecordingChange | None:
-    """The change from the recording's current state to `outcome` (None if there is none)."""
+def change_from(recording: Recording, outcome: Outcome,
+                page: PageRef | None = None) -> RecordingChange | None:
+    """The change from the recording's current state to `outcome` (None if there is none);
+    `page` is where the recording was read."""
     if not outcome.delete and outcome.status == recording.status and outcome.tags == recording.tags:
         return None
     return RecordingChange(
@@ -162,4 +164,5 @@ def change_from(recording: Recording, outcome: Outcome) -> RecordingChange | Non
         before_tags=recording.tags,
         after_tags=outcome.tags,
         delete=outcome.delete,
+        page=page,
     )

@@ -310,6 +310,7 @@ def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | Non
                                         f"{headers['Retry-After']} seconds."}, 429, headers)
         fault = await faulted(request, "fleet")
         if fault is not None:
+            fault.headers.update(headers)  # X-RateLimit-* on every answer, errors too
             return fault
         body = await request.body() if method == "PATCH" else b""
         sb.tick()

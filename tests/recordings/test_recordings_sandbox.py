@@ -239,9 +239,9 @@ async def test_faults_every_intended_change_is_made_exactly_once(sandbox: Any) -
     seed_recordings(sandbox.db_path, rows)
     campaigns = [campaign("c1", (*RULES, rule("drop-short", when=RuleCondition(
         duration_seconds=_max(5)), delete=True)))]
-    # 10% injected 5xx, 10% of writes dropped after commit, and a rate limit low enough for
-    # 429s (120 writes, 16 in flight, cannot fit in 40 a second); backoff is shortened and
-    # Retry-After capped so the test stays quick.
+    # 10% injected 5xx, 10% of writes dropped after commit, and a rate limit the writes
+    # cannot fit in (120 writes, 40 a second): the client has to hold back (or get 429s);
+    # backoff is shortened and Retry-After capped so the test stays quick.
     sandbox.faults(error_rate=0.1, timeout_after_commit_rate=0.1, rate_limit_per_s=40, seed=3)
     async with FleetClient(sandbox.fleet_url, sandbox.api_key, backoff_base=0.005,
                            retry_after_max=1.0, max_attempts=10) as fleet:
@@ -255,7 +255,10 @@ async def test_faults_every_intended_change_is_made_exactly_once(sandbox: Any) -
 
         stats = sandbox.stats()
         injected = stats["faults"]
-        assert injected.get("error", 0) > 0 and injected.get("rate_limited", 0) > 0
+        assert injected.get("error", 0) > 0
+        # The limit was reached: X-RateLimit-Remaining ran out (or a 429 came) and the
+        # client paused until the window reset.
+        assert fleet.window.pauses > 0
         assert injected.get("timeout_after_commit", 0) > 0
         # Injected 5xx and 429 answers come before the sandbox does anything, so the writes
         # that committed are the ones it received minus those the client saw refused (and,
@@ -283,10 +286,14 @@ async def test_persistent_errors_are_reported_per_recording(sandbox: Any) -> Non
                            max_attempts=3) as fleet:
         (plan,) = await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
         sandbox.faults(error_rate=1.0)
-        # The re-read before writing fails first: nothing is written, one error.
-        with pytest.raises(FleetError, match="GET /fleet/recordings/ failed: HTTP 500"):
-            await apply_recordings([plan], fleet, allow_delete=False)
-        assert patch_count(sandbox) == 0
+        # The re-read of their page before writing fails first: nothing is written, and
+        # each recording is reported with the reason.
+        result = await apply_recordings([plan], fleet, allow_delete=False)
+        assert patch_count(sandbox) == 0 and result.changed == 0
+        assert [f.uid for f in result.failed] == ["a", "b"]
+        assert all(f.reason.startswith("not written: could not read it again before writing "
+                                       "(fleet API: GET /fleet/recordings/ failed: HTTP 500")
+                   for f in result.failed)
         # Without the re-read every PATCH fails on its own and is reported with its reason.
         result = await apply_recordings([plan], fleet, allow_delete=False, check_drift=False)
         assert result.changed == 0 and [f.uid for f in result.failed] == ["a", "b"]
@@ -331,11 +338,19 @@ async def test_429_waits_for_retry_after(sandbox: Any) -> None:
 
     sandbox.faults(rate_limit_per_s=1)
     async with FleetClient(sandbox.fleet_url, sandbox.api_key, sleep=recorded_sleep) as fleet:
-        for _ in range(3):
-            assert (await fleet.get_recording("a"))["uid"] == "a"
-    # Every 429 was followed by a wait of the server's Retry-After (whole seconds, >= 1).
-    assert fleet.attempts["GET", "429"] == len(waits) >= 1
-    assert all(w >= 1 and float(w).is_integer() for w in waits)
+        # Three at once, before any answer has said what the limit is: some get a 429.
+        got = await asyncio.gather(*(fleet.get_recording("a") for _ in range(3)))
+        assert [g["uid"] for g in got] == ["a"] * 3
+        # Every 429 was followed by a wait of the server's Retry-After (whole seconds, >= 1),
+        # and it held the whole client, not just the request that got it.
+        assert fleet.attempts["GET", "429"] == len(waits) >= 1
+        assert all(w >= 1 and float(w).is_integer() for w in waits)
+        assert fleet.window.pauses >= 1 and fleet.window.limit == 1
+        # Now that the client knows the limit it paces itself: no further 429.
+        before = fleet.attempts["GET", "429"]
+        for _ in range(2):
+            await fleet.get_recording("a")
+        assert fleet.attempts["GET", "429"] == before
 
 
 async def test_429_has_its_own_budget_and_a_capped_wait(sandbox: Any) -> None:
@@ -350,14 +365,15 @@ async def test_429_has_its_own_budget_and_a_capped_wait(sandbox: Any) -> None:
     sandbox.faults(rate_limit_per_s=1)
     time.sleep(1.02 - time.time() % 1)  # start early in a one-second window
     # One try against failures: the 429s must not use it up, only their own budget of 2.
+    # (The client's own pause on an empty X-RateLimit-Remaining is capped alike: 10 ms.)
     async with FleetClient(sandbox.fleet_url, sandbox.api_key, sleep=recorded_sleep,
-                           max_attempts=1, max_rate_limited=2, retry_after_max=0.25) as fleet:
+                           max_attempts=1, max_rate_limited=2, retry_after_max=0.01) as fleet:
         assert (await fleet.get_recording("a"))["uid"] == "a"  # the window's one request
         with pytest.raises(FleetError) as err:
             await fleet.get_recording("a")
     assert str(err.value) == ("fleet API: GET /fleet/recordings/a/ failed: still rate limited "
                               "after 3 HTTP 429 answers; try again later")
-    assert waits == [0.25, 0.25]  # the server's Retry-After (>= 1 s), capped
+    assert waits == [0.01, 0.01]  # the server's Retry-After (>= 1 s), capped
     assert fleet.attempts == {("GET", "200"): 1, ("GET", "429"): 3}
     assert sandbox.stats()["faults"]["rate_limited"] == 3
 
@@ -397,3 +413,104 @@ async def test_recordings_deleted_since_the_plan(sandbox: Any, fleet: FleetClien
     assert (result.changed, result.deleted) == (1, 0)
     assert [(f.uid, f.reason) for f in result.failed] == [
         ("upd", "deleted on the fleet since the plan; nothing left to update")]
+
+
+def get_count(sandbox: Any) -> int:
+    """GET requests the sandbox's fleet API received."""
+    return int(sandbox.stats()["fleet"]["by_method"]["GET"])
+
+
+async def test_apply_rereads_each_page_once_and_refuses_what_changed(
+        sandbox: Any, fleet: FleetClient) -> None:
+    seed_recordings(sandbox.db_path, [rec(f"p-{i:02d}") for i in range(30)])
+    (plan,) = await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
+    assert len(plan.changes) == 30 and len({c.page for c in plan.changes}) == 1
+    # Between plan and apply: a hand-made tag on one, a status change on another.
+    await fleet.update_recording("p-07", {"tags": ["manual"]})
+    await fleet.update_recording("p-08", {"status": "processing"})
+    gets, patches = get_count(sandbox), patch_count(sandbox)
+
+    result = await apply_recordings([plan], fleet, allow_delete=False)
+
+    assert get_count(sandbox) - gets == 1  # the one page, re-read just before writing it
+    assert result.changed == 28 and patch_count(sandbox) - patches == 28
+    reasons = {f.uid: f.reason for f in result.failed}
+    assert set(reasons) == {"p-07", "p-08"}
+    assert "tags are now [manual]; not overwritten" in reasons["p-07"]
+    assert "status is now processing (planned from completed)" in reasons["p-08"]
+    assert remote(sandbox, "p-07") == ("completed", ["manual"])
+    assert remote(sandbox, "p-08") == ("processing", [])
+
+
+async def test_a_recording_gone_from_its_filtered_page_is_read_by_uid(
+        sandbox: Any, fleet: FleetClient) -> None:
+    seed_recordings(sandbox.db_path, [rec(f"s-{i}") for i in range(5)])
+    only_completed = campaign("c1", RULES, selector=RecordingSelector(status=("completed",)))
+    (plan,) = await plan_recordings([only_completed], fleet, now=NOW)
+    assert {c.page.status for c in plan.changes if c.page} == {"completed"}
+    # No longer `completed`: the page (status=completed) does not list it any more.
+    await fleet.update_recording("s-3", {"status": "processing", "tags": ["x"]})
+    gets = get_count(sandbox)
+
+    result = await apply_recordings([plan], fleet, allow_delete=False)
+
+    assert get_count(sandbox) - gets == 2  # the page, then s-3 by uid
+    assert result.changed == 4
+    assert [f.uid for f in result.failed] == ["s-3"]
+    assert "status is now processing" in result.failed[0].reason
+    assert remote(sandbox, "s-3") == ("processing", ["x"])
+
+
+async def test_a_saved_plan_without_pages_is_reread_by_uid(
+        sandbox: Any, fleet: FleetClient) -> None:
+    from runner.recordings import recordings_from_json
+
+    seed_recordings(sandbox.db_path, [rec(f"u-{i}") for i in range(4)])
+    plans = await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
+    saved = recordings_to_json(plans)
+    assert all("page" in c for c in saved[0]["changes"])
+    assert recordings_from_json(saved)[0].changes[0].page == plans[0].changes[0].page
+    for change in saved[0]["changes"]:  # as plans saved before pages were kept
+        del change["page"]
+    (old,) = recordings_from_json(saved)
+    await fleet.update_recording("u-2", {"tags": ["manual"]})
+    gets = get_count(sandbox)
+
+    result = await apply_recordings([old], fleet, allow_delete=False)
+
+    assert get_count(sandbox) - gets == 4  # one GET per recording: still checked
+    assert result.changed == 3 and [f.uid for f in result.failed] == ["u-2"]
+    assert remote(sandbox, "u-2") == ("completed", ["manual"])
+
+
+async def test_apply_under_a_rate_limit_finishes_without_failures(sandbox: Any) -> None:
+    seed_recordings(sandbox.db_path, [rec(f"r-{i:02d}") for i in range(60)])
+    sandbox.faults(rate_limit_per_s=20)
+    # Real waits: the client has to live within 20 requests a second for some 3 seconds.
+    async with FleetClient(sandbox.fleet_url, sandbox.api_key) as fleet:
+        (plan,) = await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
+        result = await apply_recordings([plan], fleet, allow_delete=False)
+        assert result.failed == () and result.changed == 60
+        assert fleet.window.limit == 20 and fleet.window.pauses >= 2
+    # It paced itself by X-RateLimit-Remaining/Reset: a client sending its 60 PATCHes as
+    # fast as it can would collect some 40 429s here.
+    assert sandbox.stats()["faults"].get("rate_limited", 0) <= 5
+    sandbox.reset()
+    async with FleetClient(sandbox.fleet_url, sandbox.api_key) as fleet:
+        (again,) = await plan_recordings([campaign("c1", RULES)], fleet, now=NOW)
+    assert again.changes == ()
+
+
+async def test_doctor_reads_the_rate_limit_headers(sandbox: Any) -> None:
+    from runner.adapters.fleet_diagnose import diagnose_fleet
+
+    async def rate_finding() -> str:
+        findings = await diagnose_fleet(sandbox.fleet_url, sandbox.api_key, transport=None,
+                                        timeout=5, now=dt.datetime.now(UTC))
+        return next(f.detail for f in findings if f.check == "rate limit")
+
+    assert (await rate_finding()).startswith("no X-RateLimit headers")
+    sandbox.faults(rate_limit_per_s=50)
+    detail = await rate_finding()
+    assert detail.startswith("50 requests per window, 49 left, resets in ")
+    assert sandbox.api_key not in detail

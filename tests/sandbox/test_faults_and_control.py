@@ -119,6 +119,24 @@ def test_rate_limit_headers_and_429(sandbox: Any) -> None:
     assert int(headers["X-RateLimit-Reset"]) > time.time() - 1
 
 
+def test_rate_limit_headers_are_on_every_fleet_answer(sandbox: Any) -> None:
+    # As the official SDK reads them (`rate_limit_info`): limit, remaining, reset (epoch s).
+    sandbox.faults(rate_limit_per_s=1000)
+    uid = fleet(sandbox, "GET", "recordings/", params={"limit": 1}).json()["results"][0]["uid"]
+    answers = [fleet(sandbox, "GET", "recordings/nope/"),  # 404
+               fleet(sandbox, "GET", "recordings/", params={"limit": 0}),  # 400
+               fleet(sandbox, "PATCH", f"recordings/{uid}/", json={"tags": ["x"]}),
+               fleet(sandbox, "DELETE", f"recordings/{uid}/")]  # 204
+    sandbox.faults(rate_limit_per_s=1000, error_rate=1.0)
+    answers.append(fleet(sandbox, "GET", "recordings/"))  # an injected 500
+    assert [a.status_code for a in answers] == [404, 400, 200, 204, 500]
+    for answer in answers:
+        assert answer.headers["X-RateLimit-Limit"] == "1000"
+        assert 0 <= int(answer.headers["X-RateLimit-Remaining"]) < 1000
+        assert int(answer.headers["X-RateLimit-Reset"]) > time.time() - 1
+        assert "Retry-After" not in answer.headers  # only with a 429
+
+
 @pytest.mark.parametrize("body", [{"error_rate": 2}, {"latency_ms": -1}, {"bogus": 1},
                                   {"rate_limit_per_s": 1.5}, {"seed": "x"}])
 def test_invalid_fault_settings_are_400(sandbox: Any, body: dict[str, Any]) -> None:
