@@ -35,6 +35,15 @@ def order_sql(direction: str) -> str:
     return f"{word} {nulls}"
 
 
+def balanced(word: str, terms: list[str]) -> str:
+    """`(a word b word c ...)` nested as a balanced tree: SQLite parses a flat chain into a
+    tree as deep as it is long and refuses one past 1,000 terms (Postgres takes them)."""
+    if len(terms) <= 64:
+        return "(" + f" {word} ".join(terms) + ")"
+    half = len(terms) // 2
+    return f"({balanced(word, terms[:half])} {word} {balanced(word, terms[half:])})"
+
+
 class SqlBuilder:
     """Compiles bool_exps and orderings; hands out unique table aliases."""
 
@@ -67,11 +76,11 @@ class SqlBuilder:
         parts: list[str] = []
         for key, value in exp.items():
             if key == "_and":
-                parts.append("(" + " AND ".join(
-                    [self.where(table, e, alias, params) for e in value] or ["1"]) + ")")
+                parts.append(balanced("AND", [self.where(table, e, alias, params)
+                                              for e in value] or ["1"]))
             elif key == "_or":
-                parts.append("(" + " OR ".join(
-                    [self.where(table, e, alias, params) for e in value] or ["0"]) + ")")
+                parts.append(balanced("OR", [self.where(table, e, alias, params)
+                                             for e in value] or ["0"]))
             elif key == "_not":
                 parts.append(f"NOT ({self.where(table, value, alias, params)})")
             elif (col := table.column(key)) is not None:
@@ -88,7 +97,7 @@ class SqlBuilder:
                 cond = self.where(remote, value, inner, params)
                 parts.append(f"EXISTS (SELECT 1 FROM {quote(remote.name)} {inner} "
                              f"WHERE {link} AND {cond})")
-        return "(" + " AND ".join(parts) + ")" if parts else "1"
+        return balanced("AND", parts) if parts else "1"
 
     def compare(self, column: str, col_type: str, ops: dict[str, Any],
                 params: list[Any]) -> str:
