@@ -239,8 +239,9 @@ def run_client(kind: str, rtt_ms: float, sessions: int, per_campaign: int) -> di
         box = Sandbox(Path(tmp), rtt_ms)
         try:
             child = subprocess.run(
-                [sys.executable, __file__, "--client", kind, "--url", box.url, "--secret",
-                 box.secret, "--state-dir", str(box.state_dir), "--sessions", str(sessions),
+                [sys.executable, __file__, "--client", kind, "--url", box.url,
+                 f"--secret={box.secret}", "--state-dir", str(box.state_dir),
+                 "--sessions", str(sessions),
                  "--per-campaign", str(per_campaign)],
                 capture_output=True, text=True, check=False)
             if child.returncode != 0:

@@ -45,6 +45,8 @@ CREATE TABLE IF NOT EXISTS sim_scheduled (session_id TEXT PRIMARY KEY, stop_at T
 CREATE INDEX IF NOT EXISTS sim_scheduled_stop ON sim_scheduled (stop_at);
 CREATE TABLE IF NOT EXISTS sandbox_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS "RecordingSession_state_idx" ON "RecordingSession" (state, "startDate");
+-- Sessions are found by name (`_in`, `_like 'c#%'`): an index answers both.
+CREATE INDEX IF NOT EXISTS "RecordingSession_name_idx" ON "RecordingSession" (name);
 """
 
 SCHEMA_VERSION = "1"
