@@ -67,7 +67,8 @@ def find_conflicts(bookings: Iterable[Booking]) -> tuple[Conflict, ...]:
     for (model, serial), unique in by_camera.items():
         items = sorted(unique.values(), key=lambda b: (b.start, b.end, b.session.name))
         for i, first in enumerate(items):
-            for second in items[i + 1:]:
+            for j in range(i + 1, len(items)):  # not items[i + 1:]: a copy per booking
+                second = items[j]
                 if second.start >= first.end:
                     break  # sorted by start: nothing later overlaps `first`
                 found.append(Conflict(model, serial, first.session, second.session,

@@ -42,8 +42,9 @@ def plan_changes(
         for session in desired.sessions:
             builder.session(session, by_id.get(session.id))
     wanted = set() if options.destroy else {s.id for s in desired.sessions}
+    campaigns = set(desired.campaigns)
     for existing in actual.sessions:
-        if existing.id not in wanted and existing.campaign in desired.campaigns:
+        if existing.id not in wanted and existing.campaign in campaigns:
             builder.undeclared(existing)
     return Plan(
         changes=tuple(builder.changes),
