@@ -158,31 +158,46 @@ def stats(url: str, secret: str) -> int:
     return requests
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc): the figures a loaded
+    machine changes least."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def reconciler(url: str, secret: str, state_dir: Path, sessions: int,
-                     per_campaign: int) -> dict[str, float]:
+                     per_campaign: int, server_pid: int) -> dict[str, float]:
     start = time.perf_counter()
     campaigns, desired = compile_bench("bench", sessions, per_campaign)
     compile_seconds = time.perf_counter() - start
     async with control_plane(url, secret, state_dir) as cp:  # first contact: introspect
         await cp.dialect()
     before = stats(url, secret)
+    cpu, server_cpu = time.process_time(), cpu_seconds(server_pid)
     start = time.perf_counter()
     async with control_plane(url, secret, state_dir) as cp:
         plan = await make_plan(cp, desired, NOW, PlanOptions())
         result = await apply_plan(cp, plan)
     apply_seconds = time.perf_counter() - start
+    apply_cpu = time.process_time() - cpu
+    apply_server_cpu = cpu_seconds(server_pid) - server_cpu
     trips = stats(url, secret) - before
+    cpu, server_cpu = time.process_time(), cpu_seconds(server_pid)
     start = time.perf_counter()
     async with control_plane(url, secret, state_dir) as cp:
         noop = await make_plan(cp, desired, NOW, PlanOptions())
         read_seconds = time.perf_counter() - start
         findings = await cross_check(cp, campaigns, noop)
     noop_seconds = time.perf_counter() - start
+    noop_cpu = time.process_time() - cpu
+    noop_server_cpu = cpu_seconds(server_pid) - server_cpu
     assert noop.writes.empty(), "the no-op plan is not empty"
     assert not [f for f in findings if f.severity == "error"], findings[:3]
     return {"apply_s": apply_seconds, "round_trips": trips, "noop_read_s": read_seconds,
             "noop_s": noop_seconds, "objects": sum(result.plan.counts()),
-            "compile_s": compile_seconds, "campaigns": len(campaigns)}
+            "compile_s": compile_seconds, "campaigns": len(campaigns),
+            "apply_cpu_s": apply_cpu, "apply_server_cpu_s": apply_server_cpu,
+            "noop_cpu_s": noop_cpu, "noop_server_cpu_s": noop_server_cpu}
 
 
 INSERT_SESSION = """mutation($o: RecordingSession_insert_input!) {
@@ -225,7 +240,7 @@ def client_main(args: argparse.Namespace) -> int:
     """The child process: run one client, print its figures and peak RSS as JSON."""
     if args.client == "reconciler":
         out = asyncio.run(reconciler(args.url, args.secret, Path(args.state_dir), args.sessions,
-                                     args.per_campaign))
+                                     args.per_campaign, args.server_pid))
     else:
         out = naive(args.url, args.secret, args.sessions, args.per_campaign)
     out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -242,7 +257,7 @@ def run_client(kind: str, rtt_ms: float, sessions: int, per_campaign: int) -> di
                 [sys.executable, __file__, "--client", kind, "--url", box.url,
                  f"--secret={box.secret}", "--state-dir", str(box.state_dir),
                  "--sessions", str(sessions),
-                 "--per-campaign", str(per_campaign)],
+                 "--per-campaign", str(per_campaign), "--server-pid", str(box.proc.pid)],
                 capture_output=True, text=True, check=False)
             if child.returncode != 0:
                 raise SystemExit(f"{kind} client failed:\n{child.stderr[-3000:]}")
@@ -281,6 +296,7 @@ def main() -> int:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--secret", help=argparse.SUPPRESS)
     parser.add_argument("--state-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--server-pid", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
         return client_main(args)
@@ -310,6 +326,9 @@ def main() -> int:
                   f"{r['round_trips']:.0f} GraphQL round trips")
             print(f"  no-op plan   : {r['noop_s']:.2f} s [{r['noop_s_median']:.2f}] (state read "
                   f"+ diff {r['noop_read_s']:.2f} s, then the findings read)")
+            print(f"  CPU seconds (what load changes least): apply client "
+                  f"{r['apply_cpu_s']:.2f} + sandbox {r['apply_server_cpu_s']:.2f}; no-op plan "
+                  f"client {r['noop_cpu_s']:.2f} + sandbox {r['noop_server_cpu_s']:.2f}")
             print(f"  client peak RSS {r['rss_mb']:.0f} MB; sandbox peak RSS "
                   f"{r['server_rss_mb']:.0f} MB; compile {r['compile_s']:.2f} s (not timed)")
             print(f"  naive client : {naive_s:.1f} s ({label}); ratio naive/reconciler "
