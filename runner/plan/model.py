@@ -16,6 +16,7 @@ from runner.compile import Desired, DesiredSession, utc_text
 from runner.recordings.model import RecordingPlan
 from runner.states import SessionState
 
+FINGERPRINT_BATCH = 256  # sessions hashed per json.dumps call
 Action = Literal["create", "update", "replace", "delete", "no-op"]
 Kind = Literal["session", "record", "stream"]
 
@@ -90,16 +91,18 @@ class Actual:
 
     def fingerprint(self) -> str:
         """A digest of everything a plan depends on (runtime totals excluded): the sha256
-        of `json.dumps([sessions, cameras, versions], sort_keys=True)`, hashed one session
-        at a time (the same bytes, without holding the whole text at once)."""
+        of `json.dumps([sessions, cameras, versions], sort_keys=True)`, hashed a batch of
+        sessions at a time (the same bytes, without holding the whole text at once)."""
         digest = hashlib.sha256(b"[[")
-        for index, s in enumerate(sorted(self.sessions, key=lambda s: s.id)):
-            entry = [s.id, s.columns(), s.state, [
+        ordered = sorted(self.sessions, key=lambda s: s.id)
+        for first in range(0, len(ordered), FINGERPRINT_BATCH):
+            entries = [[s.id, s.columns(), s.state, [
                 [r.id, r.camera_id, [[t.id, sorted(t.columns.items())] for t in r.streams]]
                 for r in s.records
-            ]]
-            digest.update((", " if index else "").encode()
-                          + json.dumps(entry, sort_keys=True, default=str).encode())
+            ]] for s in ordered[first:first + FINGERPRINT_BATCH]]
+            # A list's JSON is its items' joined by ", ": strip the brackets of each batch.
+            text = json.dumps(entries, sort_keys=True, default=str)[1:-1]
+            digest.update(((", " if first else "") + text).encode())
         cams = sorted([k[0], k[1], c.id] for k, c in self.cameras.items())
         rest = [cams, list(self.versions)]
         digest.update(("], " + json.dumps(rest, sort_keys=True, default=str)[1:]).encode())

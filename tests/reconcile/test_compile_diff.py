@@ -207,7 +207,10 @@ def _whole_text_fingerprint(actual: Actual) -> str:
 
 
 @pytest.mark.parametrize("sessions", [0, 1, 5])
-def test_fingerprint_hashed_per_session_is_the_whole_texts(sessions: int) -> None:
+@pytest.mark.parametrize("batch", [2, 256])
+def test_fingerprint_hashed_per_session_is_the_whole_texts(
+        sessions: int, batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("runner.plan.model.FINGERPRINT_BATCH", batch)
     desired = compile_campaigns([campaign("lab", recurring_days=frozenset(range(1, 8)))], NOW)
     actual = dataclasses.replace(actual_from(desired.sessions[:sessions]),
                                  versions=(("lab", 7), ("lab-2", 2**31 - 1)))
