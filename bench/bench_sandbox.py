@@ -6,6 +6,11 @@ ratio to the target and to a baseline measured in the same run (raw sqlite3 doin
 equivalent work, and the HTTP stack answering /healthz).
 
     .venv/bin/python bench/bench_sandbox.py [--requests 3000] [--threads 4] [--bulk 100000]
+        [--rtt-ms 0,20]
+
+At a round-trip time above 0 (the sandbox's latency fault, every GraphQL and fleet request
+waits that long first) the request rates measure how well the server overlaps waiting
+clients; /healthz has no latency fault and stays the HTTP stack's ceiling.
 """
 
 from __future__ import annotations
@@ -163,14 +168,40 @@ def sqlite_baselines(db: Path, n: int) -> dict[str, float]:
     return {"reads": reads, "lists": lists, "insert": insert}
 
 
+def measure(url: str, gql: dict[str, str], fleet: dict[str, str], read_body: bytes, n: int,
+            c: int) -> dict[str, float]:
+    """Every figure against the running server (at whatever round-trip time it is set to)."""
+    figures: dict[str, float] = {}
+    hammer(url, 4 * c, c, "GET", "/healthz", {})  # warm-up
+    figures["health"] = hammer(url, n, c, "GET", "/healthz", {})
+    figures["reads"] = hammer(url, n, c, "POST", "/v1/graphql", gql, read_body)
+    figures["lists"] = hammer(url, n, c, "GET", "/api/v1/fleet/recordings/", fleet)
+    figures["reads_stdlib"] = hammer_stdlib(url, n, 4, "POST", "/v1/graphql", gql, read_body)
+    figures["lists_stdlib"] = hammer_stdlib(url, n, 4, "GET", "/api/v1/fleet/recordings/",
+                                            fleet)
+    with httpx.Client(base_url=url, headers=gql, timeout=120) as client:
+        cams = client.post("/v1/graphql", json={
+            "query": "{ cameras(order_by: {serial: asc}) { id } }"}).json()
+        ids = [x["id"] for x in cams["data"]["cameras"]]
+        body = json.dumps(nested_insert_document(ids, 1000)).encode()
+        start = time.perf_counter()
+        response = client.post("/v1/graphql", content=body)
+        figures["insert"] = time.perf_counter() - start
+    affected = response.json()["data"]["insertRecordingSessions"]["affected_rows"]
+    if affected != 13000:
+        raise SystemExit(f"nested insert affected {affected} rows: {response.text[:300]}")
+    return figures
+
+
 def run(args: argparse.Namespace) -> None:
-    """Start the server, measure, print."""
+    """Start the server, measure at each round-trip time, print."""
     secret, key = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
     gql = {"x-hasura-admin-secret": secret, "content-type": "application/json"}
     fleet = {"X-Avala-Api-Key": key}
     read_body = json.dumps({"query": READ_QUERY}).encode()
     n, c = args.requests, args.threads
-    figures: dict[str, float] = {}
+    rtts = [float(x) for x in args.rtt_ms.split(",") if x.strip()]
+    by_rtt: dict[float, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
         # Lists are measured over a realistic volume: the demo seed plus 100,000 recordings.
@@ -178,54 +209,45 @@ def run(args: argparse.Namespace) -> None:
         start = time.perf_counter()
         with transaction(conn):
             insert_recordings(conn, args.bulk, seed=42)
-        figures["bulk_seed"] = time.perf_counter() - start
+        bulk_seed = time.perf_counter() - start
         conn.close()
         proc, url = start_server(db, secret, key)
         try:
-            hammer(url, 4 * c, c, "GET", "/healthz", {})  # warm-up
-            figures["health"] = hammer(url, n, c, "GET", "/healthz", {})
-            figures["reads"] = hammer(url, n, c, "POST", "/v1/graphql", gql, read_body)
-            figures["lists"] = hammer(url, n, c, "GET", "/api/v1/fleet/recordings/", fleet)
-            figures["reads_stdlib"] = hammer_stdlib(url, n, 4, "POST", "/v1/graphql", gql,
-                                                    read_body)
-            figures["lists_stdlib"] = hammer_stdlib(url, n, 4, "GET",
-                                                    "/api/v1/fleet/recordings/", fleet)
-            with httpx.Client(base_url=url, headers=gql, timeout=120) as client:
-                cams = client.post("/v1/graphql", json={
-                    "query": "{ cameras(order_by: {serial: asc}) { id } }"}).json()
-                ids = [x["id"] for x in cams["data"]["cameras"]]
-                body = json.dumps(nested_insert_document(ids, 1000)).encode()
-                start = time.perf_counter()
-                response = client.post("/v1/graphql", content=body)
-                figures["insert"] = time.perf_counter() - start
-            affected = response.json()["data"]["insertRecordingSessions"]["affected_rows"]
-            if affected != 13000:
-                raise SystemExit(f"nested insert affected {affected} rows: {response.text[:300]}")
+            for rtt in rtts:
+                # The round-trip time: the sandbox's latency fault delays every GraphQL and
+                # fleet request (not /healthz).
+                httpx.post(url + "/sandbox/v1/faults", json={"latency_ms": rtt}, timeout=10,
+                           headers=gql).raise_for_status()
+                by_rtt[rtt] = measure(url, gql, fleet, read_body, n, c)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
         base = sqlite_baselines(db, n)
 
-    health, reads, lists, insert_s = (figures["health"], figures["reads"], figures["lists"],
-                                      figures["insert"])
     print(f"sandbox bench: {n} requests per figure, httpx.Client x {c} threads, "
           f"{os.cpu_count()} CPUs, loopback, server (uvicorn) in a subprocess")
-    print(f"  bulk seed {args.bulk:,} recordings: {figures['bulk_seed']:.2f} s "
-          f"({args.bulk / figures['bulk_seed']:,.0f} rows/s)")
-    print(f"  http stack /healthz        {health:8.0f} req/s  (same client; ceiling for the rows)")
-    print(f"  graphql reads              {reads:8.0f} req/s  target {TARGET_READS:.0f}: "
-          f"x{reads / TARGET_READS:.2f}  of /healthz x{reads / health:.2f}  "
-          f"raw sqlite3 {base['reads']:.0f}/s (x{reads / base['reads']:.3f})")
-    print(f"  fleet list (50 per page)   {lists:8.0f} req/s  target {TARGET_LISTS:.0f}: "
-          f"x{lists / TARGET_LISTS:.2f}  of /healthz x{lists / health:.2f}  "
-          f"raw sqlite3 {base['lists']:.0f}/s (x{lists / base['lists']:.3f})")
-    print(f"  server capacity (http.client x 4 threads): graphql reads "
-          f"{figures['reads_stdlib']:.0f} req/s (x{figures['reads_stdlib'] / TARGET_READS:.2f}), "
-          f"fleet lists {figures['lists_stdlib']:.0f} req/s "
-          f"(x{figures['lists_stdlib'] / TARGET_LISTS:.2f})")
-    print(f"  nested insert 13,000 rows  {insert_s:8.3f} s      target {TARGET_INSERT_S:.1f} s: "
-          f"x{TARGET_INSERT_S / insert_s:.2f} headroom  raw sqlite3 executemany "
-          f"{base['insert']:.3f} s (x{insert_s / base['insert']:.1f} slower)")
+    print(f"  bulk seed {args.bulk:,} recordings: {bulk_seed:.2f} s "
+          f"({args.bulk / bulk_seed:,.0f} rows/s)")
+    for rtt, figures in by_rtt.items():
+        health, reads, lists, insert_s = (figures["health"], figures["reads"],
+                                          figures["lists"], figures["insert"])
+        print(f"-- round-trip time {rtt:g} ms (sandbox latency fault; /healthz has none) --")
+        print(f"  http stack /healthz        {health:8.0f} req/s  (same client; ceiling for the "
+              "rows)")
+        print(f"  graphql reads              {reads:8.0f} req/s  target {TARGET_READS:.0f}: "
+              f"x{reads / TARGET_READS:.2f}  of /healthz x{reads / health:.2f}  "
+              f"raw sqlite3 {base['reads']:.0f}/s (x{reads / base['reads']:.3f})")
+        print(f"  fleet list (50 per page)   {lists:8.0f} req/s  target {TARGET_LISTS:.0f}: "
+              f"x{lists / TARGET_LISTS:.2f}  of /healthz x{lists / health:.2f}  "
+              f"raw sqlite3 {base['lists']:.0f}/s (x{lists / base['lists']:.3f})")
+        print(f"  server capacity (http.client x 4 threads): graphql reads "
+              f"{figures['reads_stdlib']:.0f} req/s "
+              f"(x{figures['reads_stdlib'] / TARGET_READS:.2f}), fleet lists "
+              f"{figures['lists_stdlib']:.0f} req/s "
+              f"(x{figures['lists_stdlib'] / TARGET_LISTS:.2f})")
+        print(f"  nested insert 13,000 rows  {insert_s:8.3f} s      target "
+              f"{TARGET_INSERT_S:.1f} s: x{TARGET_INSERT_S / insert_s:.2f} headroom  raw sqlite3 "
+              f"executemany {base['insert']:.3f} s (x{insert_s / base['insert']:.1f} slower)")
 
 
 def main() -> None:
@@ -235,6 +257,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--bulk", type=int, default=100_000,
                         help="extra fleet recordings seeded before measuring")
+    parser.add_argument("--rtt-ms", default="0,20",
+                        help="comma-separated round-trip times (the sandbox's latency fault)")
     run(parser.parse_args())
 
 

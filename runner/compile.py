@@ -85,7 +85,7 @@ def from_utc_text(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredStream:
     """A stream as the control plane stores it (camelCase columns in `columns()`)."""
 
@@ -109,7 +109,7 @@ class DesiredStream:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredRecord:
     """One camera in one session."""
 
@@ -121,7 +121,7 @@ class DesiredRecord:
     streams: tuple[DesiredStream, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredSession:
     """One recording session the campaigns declare."""
 

@@ -14,6 +14,7 @@ from runner.plan.apply import make_plan
 from runner.plan.conflicts import NeighbourReader
 from runner.plan.enums import enum_problems
 from runner.plan.findings import plan_findings
+from runner.plan.gc import paused_gc
 from runner.plan.model import Plan, PlanOptions
 from runner.recordings import RecordingPlan, plan_recordings
 from runner.spec.diagnostics import Diagnostic
@@ -56,8 +57,9 @@ async def cross_check(
     starts = [s.start for s in desired.sessions]
     start = min(starts, default=plan.now)
     end = max((s.end for s in desired.sessions), default=plan.now)
-    neighbours = await cp.read_neighbours(desired.cameras, start, end)
-    return plan_findings(campaigns, plan, neighbours)
+    with paused_gc():
+        neighbours = await cp.read_neighbours(desired.cameras, start, end)
+        return plan_findings(campaigns, plan, neighbours)
 
 
 async def plan_with(

@@ -24,6 +24,7 @@ from tenacity import retry_if_exception_type
 from runner.compile import Desired
 from runner.errors import LockError, PlanError, WriteConflict
 from runner.plan.diff import plan_changes
+from runner.plan.gc import paused_gc
 from runner.plan.model import Actual, Plan, PlanOptions, SessionUpsert, Writes
 from runner.retry import RetryPolicy
 
@@ -86,7 +87,8 @@ async def make_plan(
     cp: StateReader, desired: Desired, now: dt.datetime, options: PlanOptions
 ) -> Plan:
     """Read the control plane and diff it against `desired`."""
-    return plan_changes(desired, await read_actual(cp, desired), now, options)
+    with paused_gc():
+        return plan_changes(desired, await read_actual(cp, desired), now, options)
 
 
 async def apply_plan(
@@ -179,8 +181,9 @@ async def _write(cp: StateStore, plan: Plan, rng: random.Random,
         last = index == len(chunks) - 1
         tokens = {c: new_token(rng) for c in plan.desired.campaigns}
         sent.append(tokens)
-        await cp.write(chunk, expected=versions, tokens=tokens, now=plan.now,
-                       drop_versions=last and plan.options.destroy)
+        with paused_gc():
+            await cp.write(chunk, expected=versions, tokens=tokens, now=plan.now,
+                           drop_versions=last and plan.options.destroy)
         versions = tokens
     return len(chunks)
 

@@ -18,7 +18,7 @@ from runner.compile import DesiredSession
 Source = Literal["declared", "live"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SessionRef:
     """Which session a conflict involves, and where it comes from (file:line:col, or id)."""
 
@@ -29,7 +29,7 @@ class SessionRef:
     location: str  # file:line:col in a campaign file, or "control plane"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Conflict:
     """Two sessions booking the same camera over the overlapping interval [start, end)."""
 
@@ -41,7 +41,7 @@ class Conflict:
     end: dt.datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Booking:
     """A session's claim on one camera over [start, end)."""
 
@@ -67,7 +67,8 @@ def find_conflicts(bookings: Iterable[Booking]) -> tuple[Conflict, ...]:
     for (model, serial), unique in by_camera.items():
         items = sorted(unique.values(), key=lambda b: (b.start, b.end, b.session.name))
         for i, first in enumerate(items):
-            for second in items[i + 1:]:
+            for j in range(i + 1, len(items)):  # not items[i + 1:]: a copy per booking
+                second = items[j]
                 if second.start >= first.end:
                     break  # sorted by start: nothing later overlaps `first`
                 found.append(Conflict(model, serial, first.session, second.session,
@@ -105,7 +106,7 @@ def _group(ref: SessionRef) -> str:
     return f"campaign:{ref.campaign}" if ref.source == "declared" else f"session:{ref.id}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ControlPlaneSession:
     """A session as the control plane has it, whoever made it: for conflicts and orphans.
 

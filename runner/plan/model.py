@@ -16,11 +16,12 @@ from runner.compile import Desired, DesiredSession, utc_text
 from runner.recordings.model import RecordingPlan
 from runner.states import SessionState
 
+FINGERPRINT_BATCH = 256  # sessions hashed per json.dumps call
 Action = Literal["create", "update", "replace", "delete", "no-op"]
 Kind = Literal["session", "record", "stream"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActualStream:
     """A stream as read from the control plane."""
 
@@ -28,7 +29,7 @@ class ActualStream:
     columns: dict[str, object]  # type, alignTo, encoder, width, ... as the server names them
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActualRecord:
     """A record as read, with its camera's model and serial."""
 
@@ -39,7 +40,7 @@ class ActualRecord:
     streams: tuple[ActualStream, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActualSession:
     """A session the read found; `campaign`/`key` are set when the tool owns it."""
 
@@ -65,7 +66,7 @@ class ActualSession:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActualCamera:
     """A camera registered in the control plane (`device_id`: the fleet device it is on)."""
 
@@ -89,20 +90,26 @@ class Actual:
     versions: tuple[tuple[str, int], ...] = ()  # (campaign, version token) from version rows
 
     def fingerprint(self) -> str:
-        """A digest of everything a plan depends on (runtime totals excluded)."""
-        body = [
-            [s.id, s.columns(), s.state, [
+        """A digest of everything a plan depends on (runtime totals excluded): the sha256
+        of `json.dumps([sessions, cameras, versions], sort_keys=True)`, hashed a batch of
+        sessions at a time (the same bytes, without holding the whole text at once)."""
+        digest = hashlib.sha256(b"[[")
+        ordered = sorted(self.sessions, key=lambda s: s.id)
+        for first in range(0, len(ordered), FINGERPRINT_BATCH):
+            entries = [[s.id, s.columns(), s.state, [
                 [r.id, r.camera_id, [[t.id, sorted(t.columns.items())] for t in r.streams]]
                 for r in s.records
-            ]]
-            for s in sorted(self.sessions, key=lambda s: s.id)
-        ]
+            ]] for s in ordered[first:first + FINGERPRINT_BATCH]]
+            # A list's JSON is its items' joined by ", ": strip the brackets of each batch.
+            text = json.dumps(entries, sort_keys=True, default=str)[1:-1]
+            digest.update(((", " if first else "") + text).encode())
         cams = sorted([k[0], k[1], c.id] for k, c in self.cameras.items())
-        text = json.dumps([body, cams, list(self.versions)], sort_keys=True, default=str)
-        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+        rest = [cams, list(self.versions)]
+        digest.update(("], " + json.dumps(rest, sort_keys=True, default=str)[1:]).encode())
+        return "sha256:" + digest.hexdigest()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """One object's planned change, with the reason a reader needs to trust it."""
 
@@ -136,7 +143,7 @@ class Change:
         return data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SessionUpsert:
     """A session tree to create or overwrite whole (its ids are ours: safe to send twice)."""
 

@@ -290,8 +290,9 @@ def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | Non
                 sb.stats.root_fields[name] += 1
             if outcome.wrote and "errors" not in outcome.body:
                 drop_after_commit(request)
-            bodies.append(outcome.body)
-        return _json(bodies if isinstance(payload, list) else bodies[0])
+            bodies.append(outcome.text())
+        return _json(RawJson("[" + ",".join(bodies) + "]" if isinstance(payload, list)
+                             else bodies[0]))
 
     async def fleet_endpoint(request: Request) -> Response:
         if request.headers.get("x-avala-api-key") is None and sb.api_key is not None:

@@ -231,20 +231,22 @@ class FastCoercion:
                 found = coercers[name] = self._coercer(fields[name].type)
             return found
 
+        field_names = frozenset(fields)
+        # Fields with a default the input may omit (Hasura's inputs have none, in practice).
+        defaulted = tuple((name, out_names[name], defaults[name]) for name in names
+                          if defaults[name] is not Undefined)
+
         def input_object(value: Any) -> dict[str, Any]:
-            if not isinstance(value, dict):
+            # Over the given keys only (a 15-field insert input usually gets 8 of them).
+            if not isinstance(value, dict) or not value.keys() <= field_names:
                 raise _Fail
-            for key in value:
-                if key not in fields:
-                    raise _Fail
-            out: dict[str, Any] = {}
-            for name in names:
-                if name in value:
-                    out[out_names[name]] = field_coercer(name)(value[name])
-                elif name in required:
-                    raise _Fail
-                elif defaults[name] is not Undefined:
-                    out[out_names[name]] = defaults[name]
+            if required and not required <= value.keys():
+                raise _Fail
+            out = {out_names[name]: (coercers.get(name) or field_coercer(name))(item)
+                   for name, item in value.items()}
+            for name, out_name, default in defaulted:
+                if name not in value:
+                    out[out_name] = default
             return out
         return input_object
 

@@ -1,13 +1,18 @@
 """The control plane's GraphQL endpoint: one request in, one Hasura-shaped body out.
 
 graphql-core parses and validates against the schema of the served naming convention and
-coerces variables and arguments; execution is our own walk of the selection set, one SQL
-statement per table and level (relations are fetched in batches by parent ids, never row by
-row). SQL text comes from `sql.py`, mutations from `writes.py`, wording from `errors.py`.
+coerces variables and arguments; execution is our own walk of the selection set. A select
+is compiled, as Hasura compiles it, into ONE SQL statement that returns the answer's JSON
+(json_object / json_group_array, a correlated subquery per relation); aggregates, distinct_on
+and mutations' `returning` take one statement per table and level (relations fetched in
+batches by parent ids, never row by row). SQL text comes from `sql.py`, mutations from
+`writes.py`, wording from `errors.py`.
 """
 
 from __future__ import annotations
 
+import gc
+import json
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -53,6 +58,12 @@ Clock = Callable[[], datetime]
 _RULES = tuple(r for r in specified_rules if r is not NoUnusedVariablesRule)
 _DOC_CACHE_SIZE = 1024
 _QUERY_OPS = ("select", "aggregate", "by_pk")
+# SQLite's json_object takes at most 127 arguments (SQLITE_MAX_FUNCTION_ARG).
+_JSON_OBJECT_FIELDS = 63
+
+
+class JsonText(str):
+    """A value already serialized as JSON (by SQLite): sent as it is."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,20 @@ class Outcome:
     is_mutation: bool
     root_fields: tuple[str, ...]
     wrote: bool
+
+    def text(self) -> str:
+        """The body as JSON text (root fields SQLite serialized are spliced in as they are)."""
+        data = self.body.get("data")
+        if not (isinstance(data, dict) and any(isinstance(v, JsonText) for v in data.values())):
+            return json.dumps(self.body, separators=(",", ":"))
+        fields = ",".join(json.dumps(k) + ":" + (v if isinstance(v, JsonText) else
+                                                 json.dumps(v, separators=(",", ":")))
+                          for k, v in data.items())
+        return '{"data":{' + fields + "}}"
+
+
+class _NotCompiled(Exception):
+    """The selection needs the row-by-row renderer (aggregates, distinct_on, ...)."""
 
 
 @dataclass
@@ -86,6 +111,7 @@ class ControlPlane:
         self.clock = clock
         self.naming = naming or Naming("vendor")
         self.strict = strict
+        self.row_by_row = False  # True: selects rendered in Python (the tests' reference)
         self.schema = build_control_plane_schema(self.naming)
         self._after_write = after_write
         self._docs: OrderedDict[str, DocumentNode | HasuraError] = OrderedDict()
@@ -110,6 +136,17 @@ class ControlPlane:
 
     def execute(self, payload: Any) -> Outcome:
         """Run one GraphQL request body (already JSON-decoded); never raises HasuraError."""
+        # A 25,000-row insert builds a million short-lived objects: the cyclic collector's
+        # passes over them cost a tenth of the request and collect nothing.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._execute_safely(payload)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _execute_safely(self, payload: Any) -> Outcome:
         try:
             return self._execute(payload)
         except HasuraError as err:
@@ -233,6 +270,9 @@ class ControlPlane:
     def _run(self, req: _Request, table: Table, op: str, args: dict[str, Any],
              nodes: list[FieldNode]) -> Any:
         if op == "select":
+            compiled = self._json_select(req, table, args, nodes)
+            if compiled is not None:
+                return JsonText(self.conn.execute(*compiled).fetchone()[0])
             return self._render(req, table, self._select(table, args), nodes)
         if op == "by_pk":
             rows = self._rows_by_ids(table, [parse_uuid(args["id"])])
@@ -325,6 +365,75 @@ class ControlPlane:
                 extra_params: Sequence[Any] = ()) -> list[Row]:
         sql, params = self._sql.select(table, args, extra_where, extra_params)
         return self._fetch(sql, params)
+
+    def _json_select(self, req: _Request, table: Table, args: dict[str, Any],
+                     nodes: list[FieldNode], link: str = ""
+                     ) -> tuple[str, list[Any]] | None:
+        """ONE statement whose value is the JSON array the selection asks for, relations
+        included (correlated subqueries, as Hasura compiles a nested select into one SQL
+        statement); None when the selection needs `_render` (aggregates, distinct_on)."""
+        if self.row_by_row or args.get("distinct_on"):
+            return None
+        try:
+            sql, params = self._json_rows(req, table, args, nodes, link)
+        except _NotCompiled:
+            return None
+        return sql, params
+
+    def _json_rows(self, req: _Request, table: Table, args: dict[str, Any],
+                   nodes: list[FieldNode], link: str) -> tuple[str, list[Any]]:
+        def projection(alias: str, params: list[Any]) -> str:
+            return self._json_object(req, table, alias, nodes, params) + " AS j"
+
+        if args.get("distinct_on"):
+            raise _NotCompiled
+        sql, params = self._sql.select(table, args, link, (), projection)
+        # Rows reach the aggregate in the subquery's order (SQLite does not flatten an
+        # ordered subquery into an aggregate).
+        return f"SELECT json_group_array(json(j)) FROM ({sql})", params
+
+    def _json_object(self, req: _Request, table: Table, alias: str, nodes: list[FieldNode],
+                     params: list[Any]) -> str:
+        """`json_object(...)` of one row of `table` as `alias`, shaped as `_render` shapes
+        it; parameters are appended in the order they appear in the text."""
+        type_name = self._types[table.name][""]
+        fields = self._collect(req, _sets(nodes), type_name)
+        if len(fields) > _JSON_OBJECT_FIELDS:
+            raise _NotCompiled
+        parts: list[str] = []
+        for key, fnodes in fields.items():
+            name = fnodes[0].name.value
+            col = table.column(name)
+            if col is not None:
+                expr = f'{alias}."{name}"'
+                if col.type == "timestamp":  # format_timestamp: no trailing zeros, no '.'
+                    expr = (f"CASE WHEN instr({expr}, '.') THEN rtrim(rtrim({expr}, '0'), '.') "
+                            f"ELSE {expr} END")
+                elif self.naming.graphql_case and (table.name, name) in self._enum_columns:
+                    expr = f"upper({expr})"  # Naming.enum_value
+            elif name == "__typename":
+                expr = f"'{type_name}'"
+            elif (table.name, name) in self._rel_aggregates:
+                raise _NotCompiled
+            else:
+                rel = table.relation(name)
+                assert rel is not None, name  # validation guarantees it
+                remote = TABLES[rel.remote]
+                if rel.kind == "object":
+                    inner = self._sql.alias()
+                    obj = self._json_object(req, remote, inner, fnodes, params)
+                    expr = (f"json((SELECT {obj} FROM {quote(remote.name)} {inner} "
+                            f'WHERE {inner}.id = {alias}."{rel.column}"))')
+                else:
+                    args = get_argument_values(self._field_def(type_name, name), fnodes[0],
+                                               req.variables)
+                    _check_page_args(args)
+                    sql, sub = self._json_rows(req, remote, args, fnodes,
+                                               f'{{a}}."{rel.column}" = {alias}.id')
+                    params += sub
+                    expr = f"json(({sql}))"
+            parts.append(f"'{key}', {expr}")
+        return "json_object(" + ", ".join(parts) + ")"
 
     def _fetch(self, sql: str, params: Sequence[Any]) -> list[Row]:
         cur = self.conn.execute(sql, params)

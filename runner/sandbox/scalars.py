@@ -109,8 +109,13 @@ def timestamp_of(moment: datetime) -> str:
 _UUID = re.compile(r"(\{)?([0-9a-fA-F]{4}(?:-?[0-9a-fA-F]{4}){7})(?(1)\})")
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def parse_uuid(value: Any) -> str:
     """Canonical stored form of a `uuid` input, accepted by Postgres' grammar."""
+    if isinstance(value, str) and _CANONICAL_UUID.fullmatch(value):
+        return value  # already canonical (what clients send): nothing to rewrite
     m = _UUID.fullmatch(value) if isinstance(value, str) else None
     if m is None:
         raise HasuraError(f'invalid input syntax for type uuid: "{value}"', "data-exception")

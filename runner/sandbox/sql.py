@@ -35,6 +35,25 @@ def order_sql(direction: str) -> str:
     return f"{word} {nulls}"
 
 
+def _literal_prefix(pattern: Any) -> str | None:
+    """`p` of a LIKE pattern `p%` whose `p` has no wildcard or escape, else None."""
+    if not isinstance(pattern, str) or len(pattern) < 2 or not pattern.endswith("%"):
+        return None
+    prefix = pattern[:-1]
+    if any(c in prefix for c in "%_\\") or ord(prefix[-1]) >= 0xD7FF:
+        return None
+    return prefix
+
+
+def balanced(word: str, terms: list[str]) -> str:
+    """`(a word b word c ...)` nested as a balanced tree: SQLite parses a flat chain into a
+    tree as deep as it is long and refuses one past 1,000 terms (Postgres takes them)."""
+    if len(terms) <= 64:
+        return "(" + f" {word} ".join(terms) + ")"
+    half = len(terms) // 2
+    return f"({balanced(word, terms[:half])} {word} {balanced(word, terms[half:])})"
+
+
 class SqlBuilder:
     """Compiles bool_exps and orderings; hands out unique table aliases."""
 
@@ -67,11 +86,11 @@ class SqlBuilder:
         parts: list[str] = []
         for key, value in exp.items():
             if key == "_and":
-                parts.append("(" + " AND ".join(
-                    [self.where(table, e, alias, params) for e in value] or ["1"]) + ")")
+                parts.append(balanced("AND", [self.where(table, e, alias, params)
+                                              for e in value] or ["1"]))
             elif key == "_or":
-                parts.append("(" + " OR ".join(
-                    [self.where(table, e, alias, params) for e in value] or ["0"]) + ")")
+                parts.append(balanced("OR", [self.where(table, e, alias, params)
+                                             for e in value] or ["0"]))
             elif key == "_not":
                 parts.append(f"NOT ({self.where(table, value, alias, params)})")
             elif (col := table.column(key)) is not None:
@@ -88,7 +107,7 @@ class SqlBuilder:
                 cond = self.where(remote, value, inner, params)
                 parts.append(f"EXISTS (SELECT 1 FROM {quote(remote.name)} {inner} "
                              f"WHERE {link} AND {cond})")
-        return "(" + " AND ".join(parts) + ")" if parts else "1"
+        return balanced("AND", parts) if parts else "1"
 
     def compare(self, column: str, col_type: str, ops: dict[str, Any],
                 params: list[Any]) -> str:
@@ -114,8 +133,15 @@ class SqlBuilder:
                 params.extend(self.value(col_type, v) for v in value)
             elif op in ("_like", "_nlike"):
                 # Postgres LIKE escapes with a backslash by default; SQLite only if told.
+                pattern = self.value(col_type, value)
+                prefix = _literal_prefix(pattern) if op == "_like" else None
+                if prefix is not None:
+                    # `p%`: also a range an index can answer (LIKE is case-sensitive here),
+                    # so a filter of a thousand prefixes is not a thousand scans.
+                    parts.append(f"{column} >= ? AND {column} < ?")
+                    params += [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
                 parts.append(f"{column} {'NOT ' if op == '_nlike' else ''}LIKE ? ESCAPE '\\'")
-                params.append(self.value(col_type, value))
+                params.append(pattern)
             elif op in ("_ilike", "_nilike"):
                 parts.append(f"lower({column}) {'NOT ' if op == '_nilike' else ''}LIKE lower(?) "
                              "ESCAPE '\\'")
@@ -156,20 +182,32 @@ class SqlBuilder:
         return terms
 
     def select(self, table: Table, args: dict[str, Any], extra_where: str = "",
-               extra_params: Sequence[Any] = ()) -> tuple[str, list[Any]]:
+               extra_params: Sequence[Any] = (),
+               projection: Callable[[str, list[Any]], str] | None = None
+               ) -> tuple[str, list[Any]]:
         """One SELECT for a select-like field's arguments (where, order_by, distinct_on,
-        limit, offset); `extra_where` may use `{a}` for the table alias."""
+        limit, offset); `extra_where` may use `{a}` for the table alias. `projection(alias,
+        params)` replaces the select list `alias.*` (not with distinct_on)."""
         alias = self.alias()
-        params: list[Any] = list(extra_params)
+        params: list[Any] = []
+        columns = f"{alias}.*" if projection is None else projection(alias, params)
+        params += extra_params
         clauses = [extra_where.format(a=alias)] if extra_where else []
         if args.get("where"):
-            clauses.append(self.where(table, args["where"], alias, params))
+            cond = self.where(table, args["where"], alias, params)
+            if not extra_where and not args.get("distinct_on"):
+                # Filter first, then order: otherwise SQLite walks the table in the order
+                # asked and never uses the indexes an `_or` of names or prefixes could.
+                cond = (f"{alias}.rowid IN (SELECT {alias}.rowid FROM {quote(table.name)} "
+                        f"{alias} WHERE {cond})")
+            clauses.append(cond)
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         distinct = args.get("distinct_on")
         if distinct:
+            assert projection is None, "distinct_on has no projection"
             sql = self._distinct(table, args, alias, where, distinct)
         else:
-            sql = (f"SELECT {alias}.* FROM {quote(table.name)} {alias}{where}"
+            sql = (f"SELECT {columns} FROM {quote(table.name)} {alias}{where}"
                    + self.order_by(table, args.get("order_by"), alias))
         if args.get("limit") is not None or args.get("offset") is not None:
             sql += " LIMIT ? OFFSET ?"

@@ -6,13 +6,39 @@ from __future__ import annotations
 import re
 import sqlite3
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from runner.sandbox.errors import HasuraError
 from runner.sandbox.sql import SqlBuilder, quote
-from runner.sandbox.tables import TABLES, Table
+from runner.sandbox.tables import TABLES, Relation, Table
 
+_MISSING = object()
 SQL_CHUNK = 900  # stay well under SQLite's bound-parameter limit per IN (...)
+
+
+class _RowByRow(Exception):
+    """This insert cannot be batched: write it row by row."""
+
+
+@dataclass
+class _Batch:
+    """Rows for one table, written with one conflict clause."""
+
+    table: str
+    conflict: str
+    rows: list[dict[str, Any]]
+
+    def runs(self) -> list[tuple[tuple[str, ...], list[list[Any]]]]:
+        """Consecutive rows with the same columns (each run is one executemany, so the
+        rows keep their order)."""
+        out: list[tuple[tuple[str, ...], list[list[Any]]]] = []
+        for row in self.rows:
+            cols = tuple(row)
+            if not out or out[-1][0] != cols:
+                out.append((cols, []))
+            out[-1][1].append(list(row.values()))
+        return out
 
 
 class Writer:
@@ -28,7 +54,86 @@ class Writer:
     def insert(self, table: Table, objects: list[dict[str, Any]],
                on_conflict: dict[str, Any] | None, now: str) -> tuple[list[str], int]:
         """Insert objects (with nested relations); returns the ids of rows inserted or
-        updated at this level and the number of rows affected at all levels."""
+        updated at this level and the number of rows affected at all levels.
+
+        When every row is certain to be written with the id it names (no `on_conflict`, or
+        an update on the primary key), each table's rows go in one `executemany` per run of
+        rows with the same columns; otherwise, or when a constraint fails (to word the error
+        as Postgres would, for the row that failed), row by row."""
+        batches: list[_Batch] = []
+        try:
+            ids = self._flatten(table, objects, on_conflict, now, batches)
+        except _RowByRow:
+            return self._insert_rows(table, objects, on_conflict, now)
+        self.conn.execute("SAVEPOINT sandbox_bulk_insert")
+        try:
+            for batch in batches:
+                for cols, rows in batch.runs():
+                    self.conn.executemany(
+                        f"INSERT INTO {quote(batch.table)} (" + ", ".join(f'"{c}"' for c in cols)
+                        + ") VALUES (" + ",".join("?" * len(cols)) + ")" + batch.conflict, rows)
+        except (sqlite3.Error, OverflowError):
+            self.conn.execute("ROLLBACK TO sandbox_bulk_insert")
+            self.conn.execute("RELEASE sandbox_bulk_insert")
+            return self._insert_rows(table, objects, on_conflict, now)
+        self.conn.execute("RELEASE sandbox_bulk_insert")
+        return ids, sum(len(b.rows) for b in batches)
+
+    def _flatten(self, table: Table, objects: list[dict[str, Any]],
+                 on_conflict: dict[str, Any] | None, now: str, out: list[_Batch]) -> list[str]:
+        """Append the rows of `objects` and their relations to `out` in an order the foreign
+        keys accept (object relations, the rows, then array relations); their ids."""
+        if on_conflict is not None and (
+                on_conflict["constraint"] != f"{table.name}_pkey"
+                or not on_conflict.get("update_columns") or on_conflict.get("where")):
+            raise _RowByRow  # a row may be skipped, or updated under another id
+        conflict_sql, _ = self._conflict_clause(table, on_conflict)
+        columns = self._columns[table.name]
+        defaults = [c.name for c in table.columns if c.default == "now"]
+        # Per relation: its conflict clause (one for all objects, else row by row), the
+        # nested objects and, for object relations, the row each belongs to.
+        related: dict[str, tuple[Relation, Any, list[dict[str, Any]], list[int]]] = {}
+        rows: list[dict[str, Any]] = []
+        for obj in objects:
+            values: dict[str, Any] = {}
+            nested: list[tuple[str, Any]] = []
+            for key, value in obj.items():
+                conv = columns.get(key, _MISSING)
+                if conv is _MISSING:
+                    nested.append((key, value))
+                else:
+                    values[key] = value if conv is None else conv(value)  # type: ignore[operator]
+            if values.get("id") is None:
+                values["id"] = str(uuid.uuid4())
+            for name in defaults:
+                if values.get(name) is None:
+                    values[name] = now
+            for key, value in nested:
+                rel = table.relation(key)
+                assert rel is not None
+                entry = related.setdefault(key, (rel, value.get("on_conflict"), [], []))
+                if entry[1] != value.get("on_conflict"):
+                    raise _RowByRow
+                if rel.kind == "object":
+                    entry[2].append(value["data"])
+                    entry[3].append(len(rows))
+                else:
+                    entry[2].extend({**child, rel.column: values["id"]} for child in value["data"])
+            rows.append(values)
+        for rel, conflict, items, positions in related.values():
+            if rel.kind == "object":
+                sub_ids = self._flatten(TABLES[rel.remote], items, conflict, now, out)
+                for position, sub_id in zip(positions, sub_ids, strict=True):
+                    rows[position][rel.column] = sub_id
+        out.append(_Batch(table.name, conflict_sql, rows))
+        for rel, conflict, items, _ in related.values():
+            if rel.kind == "array":
+                self._flatten(TABLES[rel.remote], items, conflict, now, out)
+        return [r["id"] for r in rows]
+
+    def _insert_rows(self, table: Table, objects: list[dict[str, Any]],
+                     on_conflict: dict[str, Any] | None, now: str) -> tuple[list[str], int]:
+        """`insert` one row at a time, each with RETURNING (the general case)."""
         ids: list[str] = []
         affected = 0
         conflict_sql, conflict_params = self._conflict_clause(table, on_conflict)
@@ -45,7 +150,7 @@ class Writer:
                 rel = table.relation(key)
                 assert rel is not None
                 if rel.kind == "object":
-                    sub_ids, n = self.insert(TABLES[rel.remote], [value["data"]],
+                    sub_ids, n = self._insert_rows(TABLES[rel.remote], [value["data"]],
                                              value.get("on_conflict"), now)
                     if not sub_ids:
                         raise HasuraError(
@@ -82,7 +187,8 @@ class Writer:
             affected += 1
             for rel, value in nested_arrays:
                 children = [{**child, rel.column: row[0]} for child in value["data"]]
-                _, n = self.insert(TABLES[rel.remote], children, value.get("on_conflict"), now)
+                _, n = self._insert_rows(TABLES[rel.remote], children,
+                                         value.get("on_conflict"), now)
                 affected += n
         return ids, affected
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 
 import pytest
@@ -189,3 +190,30 @@ def test_config_change_and_state_drift_are_one_session_update() -> None:
     assert change.before == {"mode": "Storage", "state": "Stopped"}
     assert change.after == {"mode": "Streaming", "state": "Scheduled"}
     assert plan.writes.transitions == ((desired.sessions[0].id, "Scheduled"),)
+
+
+def _whole_text_fingerprint(actual: Actual) -> str:
+    """The fingerprint as it was first defined (saved plans carry it): one json.dumps."""
+    body = [
+        [s.id, s.columns(), s.state, [
+            [r.id, r.camera_id, [[t.id, sorted(t.columns.items())] for t in r.streams]]
+            for r in s.records
+        ]]
+        for s in sorted(actual.sessions, key=lambda s: s.id)
+    ]
+    cams = sorted([k[0], k[1], c.id] for k, c in actual.cameras.items())
+    text = json.dumps([body, cams, list(actual.versions)], sort_keys=True, default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("sessions", [0, 1, 5])
+@pytest.mark.parametrize("batch", [2, 256])
+def test_fingerprint_hashed_per_session_is_the_whole_texts(
+        sessions: int, batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("runner.plan.model.FINGERPRINT_BATCH", batch)
+    desired = compile_campaigns([campaign("lab", recurring_days=frozenset(range(1, 8)))], NOW)
+    actual = dataclasses.replace(actual_from(desired.sessions[:sessions]),
+                                 versions=(("lab", 7), ("lab-2", 2**31 - 1)))
+    assert actual.fingerprint() == _whole_text_fingerprint(actual)
+    empty = Actual(sessions=(), cameras={})
+    assert empty.fingerprint() == _whole_text_fingerprint(empty)

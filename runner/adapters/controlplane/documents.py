@@ -11,7 +11,7 @@ from typing import Any
 
 from runner.adapters.controlplane.dialect import Dialect
 from runner.adapters.controlplane.versions import expected_versions, version_row
-from runner.adapters.controlplane.wire import Wire
+from runner.adapters.controlplane.wire import FILTER_CHUNK, Wire
 from runner.compile import version_id
 from runner.plan.model import Writes
 from runner.states import SessionState
@@ -189,7 +189,13 @@ def write_document(
     # Compare-and-set: release the version rows as read, claim new ones (no on_conflict:
     # if another writer got there first the claim violates the primary key and the whole
     # transaction rolls back).
-    m.where("casRelease", "session", expected_versions(d, versions), "delete")
+    # In chunks of FILTER_CHUNK campaigns, as the state read's filters (one delete field
+    # each, same transaction): one `_or` per thousand campaigns is what servers refuse.
+    read = sorted(versions.items())
+    for first in range(0, max(len(read), 1), FILTER_CHUNK):
+        alias = "casRelease" if first == 0 else f"casRelease{first // FILTER_CHUNK}"
+        m.where(alias, "session", expected_versions(d, dict(read[first:first + FILTER_CHUNK])),
+                "delete")
     m.insert("casClaim", "session", [version_row(d, c, t, now)
                                      for c, t in sorted(tokens.items())])
     stopped = d.enum_out("session_state", SessionState.STOPPED.value)
