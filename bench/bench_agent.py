@@ -37,7 +37,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_apply import Sandbox
+from bench_apply import Sandbox, stats
 
 from runner.compile import compile_campaigns
 from runner.ops.agent import Agent, AgentConfig, load_files
@@ -105,7 +105,7 @@ spec:
 
 
 def requests(sandbox: Sandbox) -> int:
-    return int(sandbox.stats()["requests"])
+    return stats(sandbox.url, sandbox.secret)
 
 
 def set_rtt(sandbox: Sandbox, rtt_ms: float) -> None:
@@ -277,7 +277,7 @@ async def main(args: argparse.Namespace) -> None:
         files = root / "campaigns"
         files.mkdir()
         write_campaigns(files, args.campaigns, now)
-        sandbox = Sandbox(root)
+        sandbox = Sandbox(root, rtts[0] if rtts else 0.0)
         try:
             env = {"HASURA_GRAPHQL_ENDPOINT": sandbox.url + "/v1/graphql",
                    "HASURA_GRAPHQL_ADMIN_SECRET": sandbox.secret}

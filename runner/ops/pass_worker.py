@@ -8,8 +8,9 @@ slices of several milliseconds. So the passes run in a spawned child (`PassWorke
 keeps the `Reconciler`'s state between passes; the parent only sends `now` and receives the
 report, the standby campaigns to drive and the pass's log events as they happen.
 
-The child ignores SIGINT and SIGHUP (the parent handles them) and exits when the parent
-closes the pipe. Abandoning a pass (the agent stopping mid-pass) kills the child: every
+The child runs at a lower CPU priority (nice 10: on a busy machine the drivers come first),
+ignores SIGINT and SIGHUP (the parent handles them) and exits when the parent closes the
+pipe. Abandoning a pass (the agent stopping mid-pass) kills the child: every
 write it may have been sending is one transaction, so nothing is left half-applied; the
 next pass, if any, starts a new child, which reloads the files.
 """
@@ -17,8 +18,10 @@ next pass, if any, starts a new child, which reloads the files.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import multiprocessing
+import os
 import signal
 import weakref
 from collections.abc import Callable
@@ -30,6 +33,7 @@ from runner.ops.agent_pass import AgentConfig, AgentEvent, PassReport, Reconcile
 from runner.ops.backends import Backends
 from runner.spec.model import Campaign
 
+PASS_NICENESS = 10  # the child's CPU priority below the drivers' (when the CPU is contended)
 _ERRORS: dict[str, type[CampaignError]] = {
     "control-plane": ControlPlaneError, "fleet": FleetError, "campaign": CampaignError}
 
@@ -116,6 +120,8 @@ def _serve(conn: Connection, backends: Backends, config: AgentConfig) -> None:
     """The child: run passes as the parent asks, until it closes the pipe."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.nice(PASS_NICENESS)  # a pass can wait; a burst's transition cannot
     reconciler = Reconciler(backends, config, log=lambda event: conn.send(("log", event)))
     loop = asyncio.new_event_loop()  # one for every pass, as in the parent
     try:
