@@ -10,7 +10,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from runner.compile import Desired, DesiredRecord, DesiredSession, DesiredStream
+from runner.compile import (
+    Desired,
+    DesiredRecord,
+    DesiredSession,
+    DesiredStream,
+    version_id,
+)
 from runner.errors import PlanError
 from runner.plan.model import (
     Actual,
@@ -56,6 +62,8 @@ def plan_changes(
         now=now,
         fingerprint=actual.fingerprint(),
         versions=actual.versions,
+        owned_ids=frozenset([*(s.id for s in actual.sessions),
+                             *(version_id(c) for c, _token in actual.versions)]),
     )
 
 
