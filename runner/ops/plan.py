@@ -11,7 +11,7 @@ from runner.compile import Desired
 from runner.errors import ConfigError, PlanError
 from runner.ops.backends import Backends, ControlPlaneAPI
 from runner.plan.apply import make_plan
-from runner.plan.conflicts import NeighbourReader
+from runner.plan.conflicts import NeighbourReader, SkippingNeighbourReader
 from runner.plan.enums import enum_problems
 from runner.plan.findings import plan_findings
 from runner.plan.gc import paused_gc
@@ -58,7 +58,12 @@ async def cross_check(
     start = min(starts, default=plan.now)
     end = max((s.end for s in desired.sessions), default=plan.now)
     with paused_gc():
-        neighbours = await cp.read_neighbours(desired.cameras, start, end)
+        if isinstance(cp, SkippingNeighbourReader):
+            # The campaigns' own sessions were just read, and every finding skips them.
+            neighbours = await cp.read_neighbours_except(desired.cameras, start, end,
+                                                         plan.owned_ids)
+        else:
+            neighbours = await cp.read_neighbours(desired.cameras, start, end)
         return plan_findings(campaigns, plan, neighbours)
 
 

@@ -9,9 +9,9 @@ next starts) do not. `campaign validate`, `campaign plan` and `campaign timeline
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from runner.compile import DesiredSession
 
@@ -138,4 +138,17 @@ class NeighbourReader(Protocol):
     ) -> Neighbours:
         """Sessions whose records use one of `cameras` and that overlap [start, end), and
         every session's id, name, dates and state; one query."""
+        ...
+
+
+@runtime_checkable
+class SkippingNeighbourReader(NeighbourReader, Protocol):
+    """A NeighbourReader that can leave out sessions the caller already knows (by id)."""
+
+    async def read_neighbours_except(
+        self, cameras: tuple[tuple[str, str], ...], start: dt.datetime, end: dt.datetime,
+        known: Collection[str],
+    ) -> Neighbours:
+        """`read_neighbours` without the sessions whose id is in `known` (the server may
+        still return some of them: callers filter as before)."""
         ...

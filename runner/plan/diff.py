@@ -10,7 +10,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from runner.compile import Desired, DesiredRecord, DesiredSession, DesiredStream
+from runner.compile import (
+    Desired,
+    DesiredRecord,
+    DesiredSession,
+    DesiredStream,
+    version_id,
+)
 from runner.errors import PlanError
 from runner.plan.model import (
     Actual,
@@ -31,9 +37,11 @@ LIVE_COLUMNS = frozenset({"name", "startDate", "endDate", "maxTimeSeconds", "max
 
 
 def plan_changes(
-    desired: Desired, actual: Actual, now: dt.datetime, options: PlanOptions | None = None
+    desired: Desired, actual: Actual, now: dt.datetime, options: PlanOptions | None = None,
+    *, fingerprint: bool = True,
 ) -> Plan:
-    """Compare what the campaigns declare with what the control plane holds."""
+    """Compare what the campaigns declare with what the control plane holds (without
+    `fingerprint`, the plan's is "": apply's verifying plans only need their writes)."""
     options = options or PlanOptions()
     builder = _Builder(actual, now, options)
     if not options.destroy:
@@ -54,8 +62,10 @@ def plan_changes(
         desired=desired,
         options=options,
         now=now,
-        fingerprint=actual.fingerprint(),
+        fingerprint=actual.fingerprint() if fingerprint else "",
         versions=actual.versions,
+        owned_ids=frozenset([*(s.id for s in actual.sessions),
+                             *(version_id(c) for c, _token in actual.versions)]),
     )
 
 

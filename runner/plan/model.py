@@ -202,6 +202,9 @@ class Plan:
     fingerprint: str  # of the actual state the plan was made against
     versions: tuple[tuple[str, int], ...] = ()  # version tokens read (compare-and-set)
     recordings: tuple[RecordingPlan, ...] = field(default=())  # fleet recording changes
+    # Ids of the sessions and version rows the read found owned by the plan's campaigns:
+    # `plan`'s findings read need not fetch them again (findings skip them anyway).
+    owned_ids: frozenset[str] = field(default=frozenset())
 
     @property
     def effective(self) -> tuple[Change, ...]:

@@ -51,17 +51,18 @@ def read_state(d: Dialect, chunks: int = 1) -> str:
 
 def read_neighbours(d: Dialect) -> str:
     """`plan`'s cross checks, ONE query: sessions whose records use the given cameras within
-    a span (`$booked`), and every session by id, name, dates and state (`named`)."""
+    a span (`$booked`), and every session by id, name, dates and state (`$named`: all of
+    them, or all but the ids the caller already read)."""
     session, asc = d.table("session"), d.order_asc
     select, where = d.root("session", "select"), d.arg("session", "select", "where")
     order = f"{d.arg('session', 'select', 'order_by')}: [{{name: {asc}}}]"
     return f"""
-query CampaignNeighbours($booked: {session.bool_exp}!) {{
+query CampaignNeighbours($booked: {session.bool_exp}!, $named: {session.bool_exp}!) {{
   booked: {select}({where}: $booked, {order}) {{
     id name startDate endDate state
     records({_order_arg(d, "record")}: [{{id: {asc}}}]) {{ camera {{ model serial }} }}
   }}
-  named: {select}({order}) {{ id name startDate endDate state }}
+  named: {select}({where}: $named, {order}) {{ id name startDate endDate state }}
 }}
 """
 
