@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,7 +37,7 @@ from runner.errors import CampaignError
 from runner.findings import Diagnosis
 from runner.ops.apply import ApplyHooks, ApplyOutcome, apply_campaigns
 from runner.ops.backends import Backends, ControlPlaneAPI, FleetAPI
-from runner.plan.conflicts import Neighbours
+from runner.plan.conflicts import Neighbours, SkippingNeighbourReader
 from runner.plan.model import Actual, Plan, PlanOptions, Writes
 from runner.run.driver import StateSwitch
 from runner.run.lease import DEFAULT_TTL, LeaseStore
@@ -123,6 +123,13 @@ class _ObservedControlPlane:
 
     async def read_neighbours(self, cameras: tuple[tuple[str, str], ...], start: dt.datetime,
                               end: dt.datetime) -> Neighbours:
+        return await self._inner.read_neighbours(cameras, start, end)
+
+    async def read_neighbours_except(self, cameras: tuple[tuple[str, str], ...],
+                                     start: dt.datetime, end: dt.datetime,
+                                     known: Collection[str]) -> Neighbours:
+        if isinstance(self._inner, SkippingNeighbourReader):
+            return await self._inner.read_neighbours_except(cameras, start, end, known)
         return await self._inner.read_neighbours(cameras, start, end)
 
 
