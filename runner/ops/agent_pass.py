@@ -95,17 +95,18 @@ class PassReport:
 
 
 class _ObservedControlPlane:
-    """The control plane, remembering the last `Actual` read (sessions by state, drift)."""
+    """The control plane, remembering the last `Actual` read of all the pass's campaigns
+    (sessions by state, missed windows)."""
 
-    def __init__(self, inner: ControlPlaneAPI, seen: list[Actual]) -> None:
+    def __init__(self, inner: ControlPlaneAPI, seen: list[tuple[int, Actual]]) -> None:
         self._inner = inner
-        self._seen = seen
+        self._seen = seen  # (how many campaigns the read asked for, what it found)
 
     async def read_state(
         self, campaigns: tuple[str, ...], cameras: tuple[tuple[str, str], ...]
     ) -> Actual:
         actual = await self._inner.read_state(campaigns, cameras)
-        self._seen.append(actual)
+        self._seen.append((len(campaigns), actual))
         return actual
 
     async def write(self, writes: Writes, *, expected: Mapping[str, int],
@@ -138,7 +139,15 @@ class _ObservedBackends:
 
     def __init__(self, inner: Backends) -> None:
         self._inner = inner
-        self.seen: list[Actual] = []
+        self.seen: list[tuple[int, Actual]] = []
+
+    def last_full_read(self) -> Actual | None:
+        """The last read of all the pass's campaigns (the plan's, not apply's verify re-read
+        of the written ones): the pass's figures and missed windows are about all of them."""
+        if not self.seen:
+            return None
+        widest = max(count for count, _actual in self.seen)
+        return [actual for count, actual in self.seen if count == widest][-1]
 
     @property
     def label(self) -> str:
@@ -220,7 +229,7 @@ class Reconciler:
         desired = compile_campaigns(campaigns, now, self.config.horizon)
         observed = _ObservedBackends(self.backends)
         outcome, skipped = await self._apply(observed, campaigns, desired, now)
-        actual = observed.seen[-1] if observed.seen else None
+        actual = observed.last_full_read()
         changes, drift = self._count_changes(outcome, desired)
         recordings = (outcome.recordings.changed + outcome.recordings.deleted
                       if outcome.recordings else 0)

@@ -241,3 +241,24 @@ def test_a_campaign_another_driver_holds_is_left_to_it_and_taken_once_free(
     (result,) = agent.results
     assert result.ok and result.sessions[0].started == (0, 1)
     assert session_state(sandbox, sid) == "Standby" and sid in agent._driven
+
+
+def test_a_pass_that_writes_one_campaign_still_counts_every_campaigns_sessions(
+        sandbox: Any, tmp_path: Path) -> None:
+    # Apply's verify re-reads only the written campaigns; the pass's figures (and its missed
+    # windows) come from the read of all of them.
+    daily, other = tmp_path / "daily.yaml", tmp_path / "other.yaml"
+    daily.write_text(DAILY)
+    other.write_text(DAILY.replace("name: daily", "name: other")
+                     .replace("from: \"06:00\", to: \"08:00\"", "from: \"09:00\", to: \"10:00\""))
+    events: list[AgentEvent] = []
+    agent = make_agent(sandbox, tmp_path, [daily, other], events)
+    sandbox.set_clock(T0)
+    first = run_pass(agent, T0)
+    assert first.ok, first.error
+    assert run_pass(agent, T0).changes == {}
+    idle = run_pass(agent, T0).sessions
+    other.write_text(other.read_text().replace("maxTimeSeconds: 0", "maxTimeSeconds: 60"))
+    edited = run_pass(agent, T0)
+    assert edited.ok and edited.changes.get("update")
+    assert edited.sessions == idle  # both campaigns' sessions, not only the written one's
