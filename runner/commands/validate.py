@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sys
@@ -11,6 +10,7 @@ from typing import Any
 
 import click
 
+from runner.collector import paused_gc
 from runner.commands._now import parse_now
 from runner.errors import CameraError, UsageError
 from runner.spec.diagnostics import Diagnostic
@@ -71,13 +71,9 @@ def validate(
     # It keeps what it loads until it ends: with the cyclic collector on, each full
     # collection would rescan every campaign loaded so far (seconds at 10,000 files) for
     # cycles that are not there.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        sys.exit(_validate(paths, output, quiet, now_text, probe, jobs_text))
-    finally:
-        if was_enabled:
-            gc.enable()
+    with paused_gc():
+        code = _validate(paths, output, quiet, now_text, probe, jobs_text)
+    sys.exit(code)
 
 
 def _validate(

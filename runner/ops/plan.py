@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from runner.collector import paused_gc
 from runner.compile import Desired
 from runner.errors import ConfigError, PlanError
 from runner.ops.backends import Backends, ControlPlaneAPI
@@ -14,7 +15,6 @@ from runner.plan.apply import make_plan
 from runner.plan.conflicts import NeighbourReader, SkippingNeighbourReader
 from runner.plan.enums import enum_problems
 from runner.plan.findings import plan_findings
-from runner.plan.gc import paused_gc
 from runner.plan.model import Plan, PlanOptions
 from runner.recordings import RecordingPlan, plan_recordings
 from runner.spec.diagnostics import Diagnostic

@@ -21,10 +21,10 @@ from typing import Protocol
 
 from tenacity import retry_if_exception_type
 
+from runner.collector import paused_gc
 from runner.compile import Desired, DesiredSession
 from runner.errors import LockError, PlanError, WriteConflict
 from runner.plan.diff import plan_changes
-from runner.plan.gc import paused_gc
 from runner.plan.model import Actual, Plan, PlanOptions, SessionUpsert, Writes
 from runner.retry import RetryPolicy
 

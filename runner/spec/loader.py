@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 
+from runner.collector import paused_gc
 from runner.spec.build import build_campaign
 from runner.spec.capabilities import Capabilities, default_capabilities
 from runner.spec.diagnostics import Diagnostic
@@ -96,7 +95,7 @@ def load_campaigns(
     inputs = [os.fspath(p) for p in paths]
     filenames = expand_paths(inputs)
     result = None
-    with _collector_paused():
+    with paused_gc():  # thousands of files' nodes and values are kept: no cycles to find
         if jobs > 1 and len(filenames) >= PARALLEL_MIN_FILES and STDIN not in filenames:
             result = _load_in_processes(filenames, now, capabilities, jobs)
         if result is None:
@@ -106,20 +105,6 @@ def load_campaigns(
             )
             result = _load(sources, now, capabilities)
     return _require_campaigns(result, inputs) if require_campaigns else result
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while loading: the nodes, values and locations of
-    thousands of files are allocated and kept, so it would scan them again and again for
-    cycles that are not there (a third of the time at 1,000 files). It runs again after."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def load_sources(
@@ -253,7 +238,7 @@ def _check_files(
 ) -> list[_CheckedFile]:
     """Read and check `filenames` (the work one worker process does for one chunk), with
     the campaigns' `locations` packed for the trip to the parent (see `_unpack`)."""
-    with _collector_paused():
+    with paused_gc():  # thousands of files' nodes and values are kept: no cycles to find
         return [_pack(_check_file(f, _read(f), now, caps)) for f in filenames]
 
 
