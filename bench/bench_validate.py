@@ -161,8 +161,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--ref", help="also time this git revision's code (before/after)")
     args = parser.parse_args()
-    campaign = Path(sys.executable).with_name("campaign")
-    ours_cmd = [str(campaign)] if campaign.exists() else [sys.executable, "-m", "runner"]
+    # `python -m runner` run from ROOT imports this tree's runner (the venv's `campaign`
+    # script imports wherever the package was installed from, another worktree maybe).
+    ours_cmd = [sys.executable, "-m", "runner"]
     now = ["--now", "2026-11-22T00:00:00Z"]
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as old:
         directory = Path(tmp)
