@@ -7,6 +7,8 @@ rules, CMP5xx secrets (see docs/campaign-files.md).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from runner.spec.capabilities import Capabilities
@@ -20,7 +22,7 @@ from runner.spec.checks import (
     unquoted_serials,
 )
 from runner.spec.diagnostics import Diagnostic
-from runner.spec.model import Camera, Campaign, SessionSettings, Trigger, Window
+from runner.spec.model import Camera, Campaign, Locations, SessionSettings, Trigger, Window
 from runner.spec.schema import dotted, schema_diagnostics
 from runner.spec.yamlsafe import Document, Path
 
@@ -104,5 +106,12 @@ def _check_sections(ctx: Context) -> Campaign | None:
         bursts=bursts,
         recordings=recordings,
         location=ctx.doc.start,
-        locations={dotted(p): loc for p, loc in ctx.doc.values.items() if p},
+        locations=Locations(ctx.doc.start.file, partial(_location_rows, ctx.doc.values)),
     )
+
+
+def _location_rows(marks: dict[Path, Any]) -> Iterator[tuple[str, int, int]]:
+    """(dotted path, line, column) of every value below the document's root."""
+    for path, mark in marks.items():
+        if path:
+            yield dotted(path), mark.line + 1, mark.column + 1

@@ -180,12 +180,6 @@ def _read_stdin(stream: BinaryIO | None) -> bytes | Diagnostic:
         )
 
 
-# A campaign's `locations` (every value's file:line:col, all in the campaign's own file) is
-# two thirds of what a worker sends back: sent as (keys, lines, columns) instead of
-# Location objects, a chunk pickles in less than half the time.
-_Packed = tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]
-
-
 @dataclass(frozen=True)
 class _CheckedDocument:
     """One document's diagnostics, its campaign name (and where), and its Campaign if clean."""
@@ -194,7 +188,6 @@ class _CheckedDocument:
     name: str | None
     name_location: Location
     campaign: Campaign | None
-    packed: _Packed | None = None  # the campaign's locations, between processes
 
 
 @dataclass(frozen=True)
@@ -236,41 +229,9 @@ def _check_file(
 def _check_files(
     filenames: Sequence[str], now: dt.datetime | None, caps: Capabilities
 ) -> list[_CheckedFile]:
-    """Read and check `filenames` (the work one worker process does for one chunk), with
-    the campaigns' `locations` packed for the trip to the parent (see `_unpack`)."""
+    """Read and check `filenames` (the work one worker process does for one chunk)."""
     with paused_gc():  # thousands of files' nodes and values are kept: no cycles to find
-        return [_pack(_check_file(f, _read(f), now, caps)) for f in filenames]
-
-
-def _pack(file: _CheckedFile) -> _CheckedFile:
-    docs = []
-    for doc in file.documents:
-        campaign = doc.campaign
-        where = campaign.locations.values() if campaign is not None else ()
-        if campaign is not None and where and all(loc.file == file.filename for loc in where):
-            packed: _Packed = (
-                tuple(campaign.locations),
-                tuple(loc.line for loc in where),
-                tuple(loc.column for loc in where),
-            )
-            doc = replace(doc, campaign=replace(campaign, locations={}), packed=packed)
-        docs.append(doc)
-    return replace(file, documents=tuple(docs))
-
-
-def _unpack(file: _CheckedFile) -> _CheckedFile:
-    docs = []
-    for doc in file.documents:
-        if doc.packed is not None and doc.campaign is not None:
-            keys, lines, columns = doc.packed
-            name = file.filename
-            locations = {
-                key: Location(name, line, column)
-                for key, line, column in zip(keys, lines, columns, strict=True)
-            }
-            doc = replace(doc, campaign=replace(doc.campaign, locations=locations), packed=None)
-        docs.append(doc)
-    return replace(file, documents=tuple(docs))
+        return [_check_file(f, _read(f), now, caps) for f in filenames]
 
 
 def _load(
@@ -346,7 +307,7 @@ def _load_in_processes(
             initargs=(os.getpid(),),
         ) as pool:
             results = pool.map(_check_files, chunks, [now] * len(chunks), [caps] * len(chunks))
-            return _merge(_unpack(file) for chunk in results for file in chunk)
+            return _merge(file for chunk in results for file in chunk)
     except (OSError, BrokenProcessPool):  # no semaphores or fork in this sandbox, a killed worker
         return None
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -98,6 +100,57 @@ class RecurringWindow:
 
 
 Window = AbsoluteWindow | RecurringWindow
+
+
+class Locations(Mapping[str, Location]):
+    """Where each value of one campaign document was written, by dotted path
+    ("spec.cameras[0].serial" -> file:line:col).
+
+    `rows` gives (path, line, column) and is called on first use: a campaign has some
+    seventy values and most runs look none of them up. It pickles as three flat tuples.
+    """
+
+    __slots__ = ("_file", "_rows", "_table")
+
+    def __init__(self, file: str, rows: Callable[[], Iterable[tuple[str, int, int]]]) -> None:
+        self._file = file
+        self._rows: Callable[[], Iterable[tuple[str, int, int]]] | None = rows
+        self._table: dict[str, Location] | None = None
+
+    def _made(self) -> dict[str, Location]:
+        if self._table is None:
+            assert self._rows is not None
+            file = self._file
+            self._table = {key: Location(file, line, column) for key, line, column in self._rows()}
+            self._rows = None
+        return self._table
+
+    def __getitem__(self, key: str) -> Location:
+        return self._made()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._made())
+
+    def __len__(self) -> int:
+        return len(self._made())
+
+    def __repr__(self) -> str:
+        return f"Locations({self._file!r}, {len(self)} values)"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        if self._table is not None:
+            rows = [(key, loc.line, loc.column) for key, loc in self._table.items()]
+        else:
+            assert self._rows is not None
+            rows = list(self._rows())
+        keys, lines, columns = zip(*rows, strict=True) if rows else ((), (), ())
+        return (_unpickle_locations, (self._file, keys, lines, columns))
+
+
+def _unpickle_locations(
+    file: str, keys: tuple[str, ...], lines: tuple[int, ...], columns: tuple[int, ...]
+) -> Locations:
+    return Locations(file, lambda: zip(keys, lines, columns, strict=True))
 
 
 @dataclass(frozen=True)
@@ -195,4 +248,4 @@ class Campaign:
     recordings: RecordingPolicy | None
     location: Location  # the document's start
     # Dotted paths ("spec.cameras[0].serial") to where the value was written.
-    locations: dict[str, Location] = field(default_factory=dict, compare=False, hash=False)
+    locations: Mapping[str, Location] = field(default_factory=dict, compare=False, hash=False)

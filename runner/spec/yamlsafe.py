@@ -44,20 +44,21 @@ def _resolve(kind: Any, value: Any, implicit: Any) -> str:
 _RESOLVER = yaml.resolver.Resolver()
 
 
+_NO_PATH_RESOLVERS: dict[Any, Any] = {}
+
+
 class _Loader(_BaseLoader):  # type: ignore[misc]
     """The C composer with a memoised tag resolver (keys and values repeat across files)."""
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        try:
-            return _resolve(kind, value, implicit)
-        except TypeError:  # unhashable argument: resolve without the cache
-            return str(yaml.resolver.Resolver.resolve(_RESOLVER, kind, value, implicit))  # type: ignore[no-untyped-call]
-
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        pass  # no path resolvers are registered; skip their bookkeeping
-
-    def ascend_resolver(self) -> None:
-        pass
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        # The C composer looks these up on the instance for every node: C callables there
+        # skip a Python call per node. The resolver's arguments are always hashable (the
+        # node class, the scalar's text or None, bools); no path resolvers are registered,
+        # so their bookkeeping is a no-op.
+        self.resolve = _resolve
+        self.descend_resolver = _NO_PATH_RESOLVERS.get  # (node, index) -> index, unused
+        self.ascend_resolver = tuple  # () -> (), unused
 
 
 _T = "tag:yaml.org,2002:"
@@ -68,12 +69,16 @@ _DECIMAL_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+
 
 @dataclass
 class Document:
-    """One YAML document as plain values plus where each value (and each key) was written."""
+    """One YAML document as plain values plus where each value (and each key) was written.
+
+    `values` and `keys` hold the parser's marks (0-based `line` and `column`): `where` and
+    `key_where` make the Location of the few that are looked up, not of all of them.
+    """
 
     value: Any
     start: Location
-    values: dict[Path, Location] = field(default_factory=dict)
-    keys: dict[Path, Location] = field(default_factory=dict)
+    values: dict[Path, Any] = field(default_factory=dict)
+    keys: dict[Path, Any] = field(default_factory=dict)
     # Plain (unquoted) scalars: path -> (resolved YAML tag, source text).
     plain: dict[Path, tuple[str, str]] = field(default_factory=dict)
     # Paths the loader already reported (later checks stay quiet about them).
@@ -83,16 +88,20 @@ class Document:
 
     def where(self, path: Path) -> Location:
         """The closest recorded location for `path` (walking up to the document start)."""
+        values = self.values
         probe = tuple(path)
         while probe:
-            if probe in self.values:
-                return self.values[probe]
+            mark = values.get(probe)
+            if mark is not None:
+                return _loc(self.start.file, mark)
             probe = probe[:-1]
-        return self.values.get((), self.start)
+        mark = values.get(())
+        return self.start if mark is None else _loc(self.start.file, mark)
 
     def key_where(self, path: Path) -> Location:
         """Where the key of `path` was written (falls back to the value's location)."""
-        return self.keys.get(tuple(path)) or self.where(path)
+        mark = self.keys.get(tuple(path))
+        return self.where(path) if mark is None else _loc(self.start.file, mark)
 
 
 class _TooMuch(Exception):
@@ -214,6 +223,30 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _too_many_values() -> _TooMuch:
+    return _TooMuch(
+        "CMP103",
+        f"document expands to more than {MAX_NODE_VISITS} values (alias bomb?)",
+        "use fewer aliases (*name); campaigns are small",
+    )
+
+
+def _too_deep() -> _TooMuch:
+    return _TooMuch(
+        "CMP103",
+        f"document nests more than {MAX_DEPTH} levels deep",
+        "flatten the structure; campaign files are shallow",
+    )
+
+
+_STR, _NULL, _BOOL, _INT, _FLOAT = (_T + t for t in ("str", "null", "bool", "int", "float"))
+_SEQ, _MAP, _MERGE, _TIMESTAMP, _PYTHON = (
+    _T + t for t in ("seq", "map", "merge", "timestamp", "python/")
+)
+_TEXT_TAGS = frozenset({_TIMESTAMP, _T + "value", _T + "yaml"})  # kept as their source text
+_ScalarNode, _SequenceNode, _MappingNode = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
+
+
 class _Builder:
     """Constructs plain values from one document's node graph, within budget."""
 
@@ -221,8 +254,8 @@ class _Builder:
         self.filename = filename
         self.diags = diags
         self.visits = 0
-        self.values: dict[Path, Location] = {}
-        self.keys: dict[Path, Location] = {}
+        self.values: dict[Path, Any] = {}  # marks, see Document
+        self.keys: dict[Path, Any] = {}
         self.plain: dict[Path, tuple[str, str]] = {}
         self.reported: set[Path] = set()
         self.secret_keys: list[Path] = []
@@ -237,28 +270,21 @@ class _Builder:
     def build(self, node: Any, path: Path, depth: int) -> Any:
         self.visits += 1
         if self.visits > MAX_NODE_VISITS:
-            raise _TooMuch(
-                "CMP103",
-                f"document expands to more than {MAX_NODE_VISITS} values (alias bomb?)",
-                "use fewer aliases (*name); campaigns are small",
-            )
+            raise _too_many_values()
         if depth > MAX_DEPTH:
-            raise _TooMuch(
-                "CMP103",
-                f"document nests more than {MAX_DEPTH} levels deep",
-                "flatten the structure; campaign files are shallow",
-            )
-        self.values.setdefault(path, _loc(self.filename, node.start_mark))
+            raise _too_deep()
+        if path not in self.values:  # an alias or merge source keeps its first position
+            self.values[path] = node.start_mark
         self.path = path
-        if isinstance(node, yaml.ScalarNode):
+        if isinstance(node, _ScalarNode):
             return self.scalar(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != _T + "seq":
+        if isinstance(node, _SequenceNode):
+            if node.tag != _SEQ:
                 self.bad_tag(node)
                 return None
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        if isinstance(node, yaml.MappingNode):
-            if node.tag not in (_T + "map",):
+        if isinstance(node, _MappingNode):
+            if node.tag != _MAP:
                 self.bad_tag(node)
                 return None
             return self.mapping(node, path, depth)
@@ -266,7 +292,7 @@ class _Builder:
 
     def bad_tag(self, node: Any) -> None:
         tag = str(node.tag)
-        if tag.startswith(_T + "python/"):
+        if tag.startswith(_PYTHON):
             message = f"unsafe tag !!{tag[len(_T) :]} refused (campaign files are never executed)"
         else:
             message = f"unsupported YAML tag {tag!r}"
@@ -276,14 +302,16 @@ class _Builder:
         result: dict[str, Any] = {}
         seen: dict[str, Any] = {}
         merged: dict[str, Any] = {}
+        values, keys, plain = self.values, self.keys, self.plain
         for key_node, value_node in node.value:
-            if key_node.tag == _T + "merge":
+            key_tag = key_node.tag
+            if key_tag == _MERGE:
                 # `<<: *defaults` — copy keys that are not written explicitly.
                 sources = (
-                    value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                    value_node.value if isinstance(value_node, _SequenceNode) else [value_node]
                 )
                 for source in sources:
-                    if not isinstance(source, yaml.MappingNode):
+                    if not isinstance(source, _MappingNode):
                         self.error(
                             source,
                             "CMP107",
@@ -296,7 +324,7 @@ class _Builder:
                         for k, v in value.items():
                             merged.setdefault(k, v)
                 continue
-            if not isinstance(key_node, yaml.ScalarNode):
+            if not isinstance(key_node, _ScalarNode):
                 self.error(
                     key_node,
                     "CMP107",
@@ -305,9 +333,7 @@ class _Builder:
                 )
                 self.visits += 1
                 continue
-            if key_node.tag.startswith(_T + "python/") or (
-                key_node.tag.startswith("!") and key_node.tag != "!"
-            ):
+            if key_tag.startswith(_PYTHON) or (key_tag.startswith("!") and key_tag != "!"):
                 self.bad_tag(key_node)
                 continue
             key = str(key_node.value)
@@ -322,9 +348,23 @@ class _Builder:
                 continue
             seen[key] = key_node
             child = (*path, key)
-            self.keys[child] = _loc(self.filename, key_node.start_mark)
+            keys[child] = key_node.start_mark
             if is_secret_key(key):
                 self.secret_keys.append(child)
+            if value_node.tag == _STR and type(value_node) is _ScalarNode:
+                # What `build` does for a string value, without the calls (most values are).
+                self.visits += 1
+                if self.visits > MAX_NODE_VISITS:
+                    raise _too_many_values()
+                if depth >= MAX_DEPTH:
+                    raise _too_deep()
+                if child not in values:
+                    values[child] = value_node.start_mark
+                text = value_node.value
+                if not value_node.style:
+                    plain[child] = (_STR, text)
+                result[key] = text
+                continue
             result[key] = self.build(value_node, child, depth + 1)
             self.path = path
         for k, v in merged.items():
@@ -335,16 +375,16 @@ class _Builder:
         tag: str = node.tag
         text: str = node.value
         if node.style:  # quoted or block scalar (the C composer says "" for plain)
-            if tag not in (_T + "str",) and tag != "!":
+            if tag != _STR and tag != "!":
                 self.bad_tag(node)
                 return None
             return text
         self.plain[path] = (tag, text)
-        if tag == _T + "str":
+        if tag == _STR:
             return text
-        if tag == _T + "null":
+        if tag == _NULL:
             return None
-        if tag == _T + "bool":
+        if tag == _BOOL:
             lowered = text.lower()
             if lowered in _BOOL_WORDS:
                 return _BOOL_WORDS[lowered]
@@ -355,17 +395,15 @@ class _Builder:
                 f'write true or false, or quote it ("{text}") if you meant the text',
             )
             return None
-        if tag == _T + "int":
+        if tag == _INT:
             if _DECIMAL_INT.fullmatch(text):
                 return int(text)
             return text  # 0755, 0x1F, 1_000, 18:00: keep the text, checks explain it
-        if tag == _T + "float":
+        if tag == _FLOAT:
             if _DECIMAL_FLOAT.fullmatch(text):
                 return float(text)
             return text  # .inf, .nan, 1:30.5
-        if tag == _T + "timestamp":
-            return text  # parsed later so an offset is never dropped
-        if tag in (_T + "value", _T + "yaml"):
-            return text
+        if tag in _TEXT_TAGS:
+            return text  # timestamps are parsed later so an offset is never dropped
         self.bad_tag(node)
         return None
