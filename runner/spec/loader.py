@@ -153,7 +153,14 @@ def _require_campaigns(result: LoadResult, inputs: Sequence[str]) -> LoadResult:
 def _read(filename: str) -> bytes | Diagnostic:
     try:
         with open(filename, "rb") as fh:
-            return fh.read(_max_read())
+            # Sized to the file: read(limit) would allocate (and give back) a buffer of the
+            # limit's 2 MB for every file, which takes longer than reading a campaign.
+            limit = _max_read()
+            size = os.fstat(fh.fileno()).st_size
+            data = fh.read(min(size + 1, limit))
+            if size < len(data) < limit:  # not a regular file, or it grew since
+                data += fh.read(limit - len(data))
+            return data
     except OSError as exc:
         return Diagnostic(
             Location(filename, 1, 1),

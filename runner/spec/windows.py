@@ -20,9 +20,10 @@ import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from runner.spec.model import AbsoluteWindow, Occurrence, RecurringWindow, Window
+from runner.spec.model import AbsoluteWindow, Location, Occurrence, RecurringWindow, Window
 
 _UTC = dt.timezone.utc
+_NOWHERE = Location("", 0, 0)  # the cached DST computation needs no position
 
 
 @lru_cache(maxsize=256)
@@ -145,6 +146,23 @@ def dst_changed_occurrences(
     """The occurrences DST removes (length 0) or makes shorter or longer than the nominal
     `occurrence_length`: (local start date, real length), within a year from `first_day`
     (default the window's start; never before it) and not after `until`."""
+    # Many campaigns share a window (weekdays 08:00-18:00 in one zone): once per window.
+    return list(_dst_changed(window.timezone, window.days, window.start_time, window.end_time,
+                             window.start, window.until, first_day))
+
+
+@lru_cache(maxsize=4096)
+def _dst_changed(
+    tz: str, days: frozenset[int], start_time: dt.time, end_time: dt.time, start: dt.date,
+    until: dt.date | None, first_day: dt.date | None,
+) -> tuple[tuple[dt.date, dt.timedelta], ...]:
+    window = RecurringWindow(days, start_time, end_time, tz, start, until, _NOWHERE)
+    return tuple(_dst_changed_occurrences(window, first_day))
+
+
+def _dst_changed_occurrences(
+    window: RecurringWindow, first_day: dt.date | None
+) -> list[tuple[dt.date, dt.timedelta]]:
     info = zone(window.timezone)
     day = max(window.start, first_day or window.start)
     last = day + DST_LOOKAHEAD

@@ -51,11 +51,15 @@ class Context:
 
     def sound(self, *paths: Path) -> bool:
         """True when nothing at, above or below any of `paths` was reported broken."""
+        if not self.broken:  # a valid document: nothing to compare
+            return True
         return not any(b[: len(p)] == p or p[: len(b)] == b for b in self.broken for p in paths)
 
     def intact(self, path: Path) -> bool:
         """True when nothing at or above `path` is broken: the value there has its schema
         type (a mapping is a mapping), though parts below it may be broken."""
+        if not self.broken:
+            return True
         return not any(path[: len(b)] == b for b in self.broken)
 
     def duration(self, value: Any, path: Path, *, positive: bool = False) -> dt.timedelta | None:
