@@ -9,7 +9,8 @@ streams a fleet device records at once exceed the USB limit of its cameras). Not
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -23,7 +24,7 @@ from runner.plan.conflicts import (
 )
 from runner.spec.capabilities import Capabilities, default_capabilities
 from runner.spec.diagnostics import Diagnostic
-from runner.spec.model import AbsoluteWindow, Campaign, Location, RecurringWindow
+from runner.spec.model import AbsoluteWindow, Campaign, Location, RecurringWindow, Window
 from runner.spec.windows import occurrence_length, zone
 
 # How far past the last start an open-ended recurring window is checked: two weeks see every
@@ -35,14 +36,35 @@ MAX_SPAN = dt.timedelta(days=366)
 WIRE_BYTES_PER_PIXEL = {"depth": 2, "infra": 1, "color": 2}
 
 
+@dataclass(frozen=True, slots=True)
+class CampaignUse:
+    """What the cross-campaign checks read of one campaign to choose the campaigns they
+    expand into sessions: its window, and each camera as (model, serial, fleet device,
+    raw USB payload of its streams in bytes per second). Small: worker processes send these
+    to `campaign validate`'s parent instead of whole campaigns."""
+
+    window: Window
+    cameras: tuple[tuple[str, str, str, int], ...]
+
+
+def campaign_use(campaign: Campaign) -> CampaignUse:
+    """The campaign's window and cameras, as the cross-campaign checks read them."""
+    return CampaignUse(campaign.window, tuple(
+        (cam.model, cam.serial, cam.device, _wire_rate(cam.streams)) for cam in campaign.cameras
+    ))
+
+
 def check_span(campaigns: Sequence[Campaign], now: dt.datetime | None
                ) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) the cross-campaign checks cover: from `now` (else the earliest window)
     to the last bounded window's end, or two weeks past the last start; at most a year."""
+    return _span([c.window for c in campaigns], now)
+
+
+def _span(windows: Iterable[Window], now: dt.datetime | None) -> tuple[dt.datetime, dt.datetime]:
     starts: list[dt.datetime] = []
     ends: list[dt.datetime] = []
-    for c in campaigns:
-        w = c.window
+    for w in windows:
         if isinstance(w, AbsoluteWindow):
             starts.append(w.start)
             ends.append(w.end)
@@ -83,16 +105,31 @@ def check_campaign_set(
     device whose cameras could exceed its USB limit. The rest cannot yield a diagnostic, and
     expanding 10,000 campaigns over the check span is most of the time `validate` takes.
     """
+    return check_campaign_uses(
+        [campaign_use(c) for c in campaigns], lambda chosen: [campaigns[i] for i in chosen],
+        now, capabilities,
+    )
+
+
+def check_campaign_uses(
+    uses: Sequence[CampaignUse], campaigns: Callable[[Sequence[int]], Sequence[Campaign]],
+    now: dt.datetime | None = None, capabilities: Capabilities | None = None,
+) -> tuple[Diagnostic, ...]:
+    """`check_campaign_set` from each campaign's `CampaignUse`; `campaigns(indexes)` gives
+    the whole campaigns at those indexes (ascending), asked for only those that can take part."""
     caps = capabilities if capabilities is not None else default_capabilities()
-    begin, end = check_span(campaigns, now)
+    begin, end = _span([u.window for u in uses], now)
     if begin.year <= 2 or end.year >= 9998:  # near datetime's edges: the plain way
-        sessions = declared_sessions(campaigns, now)
-        return _diagnostics(campaigns, sessions, None, None, caps)
-    cameras = _conflict_cameras(campaigns, begin, end)
-    devices = _crowded_devices(campaigns, caps)
-    crowded = {cam for c in campaigns for cam in c.cameras if cam.device in devices}
-    wanted = cameras | {(cam.model, cam.serial) for cam in crowded}
-    subset = [c for c in campaigns if any((cam.model, cam.serial) in wanted for cam in c.cameras)]
+        every = campaigns(range(len(uses)))
+        sessions = declared_sessions(every, now)
+        return _diagnostics(every, sessions, None, None, caps)
+    cameras = _conflict_cameras(uses, begin, end)
+    devices = _crowded_devices(uses, caps)
+    wanted = cameras | {(model, serial) for u in uses for model, serial, device, _ in u.cameras
+                        if device in devices}
+    chosen = [i for i, u in enumerate(uses)
+              if any((model, serial) in wanted for model, serial, _, _ in u.cameras)]
+    subset = campaigns(chosen) if chosen else ()
     sessions = _sessions_over(subset, begin, end) if subset else ()
     return _diagnostics(subset, sessions, cameras, devices, caps)
 
@@ -120,17 +157,17 @@ def _sessions_over(campaigns: Sequence[Campaign], begin: dt.datetime, end: dt.da
         return ()
 
 
-def _conflict_cameras(campaigns: Sequence[Campaign], begin: dt.datetime, end: dt.datetime
+def _conflict_cameras(uses: Sequence[CampaignUse], begin: dt.datetime, end: dt.datetime
                       ) -> set[tuple[str, str]]:
     """Cameras that can have a conflict: booked by two campaigns, or by one whose own
     occurrences can overlap each other (a camera named twice in one session counts once)."""
     owners: dict[tuple[str, str], set[int]] = {}
-    for i, c in enumerate(campaigns):
-        for cam in c.cameras:
-            owners.setdefault((cam.model, cam.serial), set()).add(i)
-    overlapping = {i for i, c in enumerate(campaigns)
-                   if isinstance(c.window, RecurringWindow)
-                   and _may_overlap_itself(c.window, begin, end)}
+    for i, u in enumerate(uses):
+        for model, serial, _, _ in u.cameras:
+            owners.setdefault((model, serial), set()).add(i)
+    overlapping = {i for i, u in enumerate(uses)
+                   if isinstance(u.window, RecurringWindow)
+                   and _may_overlap_itself(u.window, begin, end)}
     return {camera for camera, who in owners.items()
             if len(who) > 1 or not who.isdisjoint(overlapping)}
 
@@ -162,16 +199,16 @@ def _offset_range(tz: str, begin: dt.datetime, end: dt.datetime
     return min(offsets), max(offsets)
 
 
-def _crowded_devices(campaigns: Sequence[Campaign], caps: Capabilities) -> set[str]:
+def _crowded_devices(uses: Sequence[CampaignUse], caps: Capabilities) -> set[str]:
     """Devices whose cameras, all streaming at once at their highest rate, could exceed the
     smallest USB limit among them: the only ones CMP612 can flag."""
     rates: dict[tuple[str, str], int] = {}
     on_device: dict[str, set[tuple[str, str]]] = {}
-    for c in campaigns:
-        for cam in c.cameras:
-            camera = (cam.model, cam.serial)
-            rates[camera] = max(rates.get(camera, 0), _wire_rate(cam.streams))
-            on_device.setdefault(cam.device, set()).add(camera)
+    for u in uses:
+        for model, serial, device, rate in u.cameras:
+            camera = (model, serial)
+            rates[camera] = max(rates.get(camera, 0), rate)
+            on_device.setdefault(device, set()).add(camera)
     crowded = set()
     for device, cams in on_device.items():
         limits = [limit for model, _ in cams
