@@ -84,26 +84,23 @@ def _validate(
     probe: bool,
     jobs_text: str | None,
 ) -> int:
-    from runner.spec import load_campaigns
-
     now = parse_now(now_text)
     jobs = parse_jobs(jobs_text)
-    result = load_campaigns(list(paths), now=now, require_campaigns=True, jobs=jobs)
-    diagnostics = list(result.diagnostics)
-    if result.campaigns:
-        from runner.spec.checks.conflicts import check_campaign_set
+    if probe:
+        diagnostics, files, documents, names = _validate_and_probe(paths, now, jobs)
+    else:
+        from runner.spec import validate_campaigns
 
-        # Across every file given; only campaigns that loaded cleanly take part.
-        diagnostics.extend(check_campaign_set(result.campaigns, now))
-    if probe and result.campaigns:
-        diagnostics.extend(_probe(result.campaigns))
+        result = validate_campaigns(list(paths), now=now, jobs=jobs)
+        diagnostics = list(result.diagnostics)
+        files, documents, names = result.files, result.documents, result.names
     errors = sum(d.severity == "error" for d in diagnostics)
     warnings = len(diagnostics) - errors
     if quiet:
         diagnostics = [d for d in diagnostics if d.severity == "error"]
-    summary = _summary(len(result.files), result.documents, errors, warnings)
+    summary = _summary(len(files), documents, errors, warnings)
     if output == "json":
-        click.echo(_render_json(diagnostics, result, summary, errors, warnings))
+        click.echo(_render_json(diagnostics, files, names, documents, summary, errors, warnings))
     elif output == "github":
         for line in _render_github(diagnostics):
             click.echo(line)
@@ -116,6 +113,23 @@ def _validate(
         if not quiet:
             click.echo(summary)
     return 1 if errors else 0
+
+
+def _validate_and_probe(
+    paths: tuple[str, ...], now: Any, jobs: int
+) -> tuple[list[Diagnostic], Sequence[str], int, Sequence[str]]:
+    """--probe needs the campaigns themselves: load them all here, check across them, then
+    probe the connected cameras."""
+    from runner.spec import load_campaigns
+    from runner.spec.checks.conflicts import check_campaign_set
+
+    result = load_campaigns(list(paths), now=now, require_campaigns=True, jobs=jobs)
+    diagnostics = list(result.diagnostics)
+    if result.campaigns:
+        # Across every file given; only campaigns that loaded cleanly take part.
+        diagnostics.extend(check_campaign_set(result.campaigns, now))
+        diagnostics.extend(_probe(result.campaigns))
+    return diagnostics, result.files, result.documents, [c.name for c in result.campaigns]
 
 
 @click.command("schema")
@@ -152,7 +166,10 @@ def diagnostics_json(result: Any) -> str:
     errors = sum(d.severity == "error" for d in diagnostics)
     warnings = len(diagnostics) - errors
     summary = _summary(len(result.files), result.documents, errors, warnings)
-    return _render_json(diagnostics, result, summary, errors, warnings)
+    names = [c.name for c in result.campaigns]
+    return _render_json(
+        diagnostics, result.files, names, result.documents, summary, errors, warnings
+    )
 
 
 def _probe(campaigns: Sequence[Any]) -> list[Diagnostic]:
@@ -196,7 +213,8 @@ def _render_text(diagnostics: Sequence[Diagnostic], *, color: bool, hints: bool)
 
 
 def _render_json(
-    diagnostics: Sequence[Diagnostic], result: Any, summary: str, errors: int, warnings: int
+    diagnostics: Sequence[Diagnostic], files: Sequence[str], names: Sequence[str],
+    documents: int, summary: str, errors: int, warnings: int,
 ) -> str:
     payload = {
         "valid": errors == 0,
@@ -212,11 +230,11 @@ def _render_json(
             }
             for d in diagnostics
         ],
-        "files": list(result.files),
-        "campaigns": [c.name for c in result.campaigns],
+        "files": list(files),
+        "campaigns": list(names),
         "summary": {
-            "files": len(result.files),
-            "campaigns": result.documents,
+            "files": len(files),
+            "campaigns": documents,
             "errors": errors,
             "warnings": warnings,
             "text": summary,

@@ -15,9 +15,11 @@ if TYPE_CHECKING:
         STDIN,
         STDIN_NAME,
         LoadResult,
+        Validation,
         expand_paths,
         load_campaigns,
         load_sources,
+        validate_campaigns,
     )
 
 _MODULES = {
@@ -29,6 +31,8 @@ _MODULES = {
     "expand_paths": "runner.spec.loader",
     "load_campaigns": "runner.spec.loader",
     "load_sources": "runner.spec.loader",
+    "Validation": "runner.spec.loader",
+    "validate_campaigns": "runner.spec.loader",
 }
 
 __all__ = [
@@ -37,9 +41,11 @@ __all__ = [
     "Diagnostic",
     "LoadResult",
     "Severity",
+    "Validation",
     "expand_paths",
     "load_campaigns",
     "load_sources",
+    "validate_campaigns",
 ]
 
 

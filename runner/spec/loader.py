@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from runner.collector import paused_gc
 from runner.spec.build import build_campaign
 from runner.spec.capabilities import Capabilities, default_capabilities
+from runner.spec.checks.usage import CampaignUse, campaign_use
 from runner.spec.diagnostics import Diagnostic
 from runner.spec.model import Campaign, Location
 from runner.spec.yamlsafe import MAX_FILE_BYTES, Document, load_documents
@@ -22,6 +24,7 @@ STDIN_NAME = "<stdin>"  # its name in positions: <stdin>:line:col
 # workers costs more than it saves.
 PARALLEL_MIN_FILES = 200
 _CHUNKS_PER_JOB = 4  # a few chunks per worker even out files that take longer
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -188,13 +191,28 @@ def _read_stdin(stream: BinaryIO | None) -> bytes | Diagnostic:
 
 
 @dataclass(frozen=True)
+class Validation:
+    """What `campaign validate` reports on its paths: every file's diagnostics (sorted, and
+    CMP120 when there was no campaign at all), then the cross-campaign ones (CMP610,
+    CMP612); the files read, the documents read, and the names of the campaigns that
+    passed every check of their own file, in order."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[str, ...]
+    documents: int
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class _CheckedDocument:
-    """One document's diagnostics, its campaign name (and where), and its Campaign if clean."""
+    """One document's diagnostics, its campaign name (and where), and its Campaign if clean
+    (or, from `validate_campaigns`' workers, only the campaign's `CampaignUse`)."""
 
     diagnostics: tuple[Diagnostic, ...]
     name: str | None
     name_location: Location
     campaign: Campaign | None
+    use: CampaignUse | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +222,7 @@ class _CheckedFile:
     filename: str
     diagnostics: tuple[Diagnostic, ...]
     documents: tuple[_CheckedDocument, ...]
+    digest: bytes = b""  # of the bytes read, from `validate_campaigns`' workers
 
 
 def _check_file(
@@ -252,7 +271,18 @@ def _load(
 
 def _merge(checked: Iterable[_CheckedFile]) -> LoadResult:
     """The files' findings in order, with CMP118 for campaign names used before."""
+    return _merge_kept(checked)[0]
+
+
+# A clean campaign's document: its file (name, digest), its index there, what was found.
+_Kept = tuple[_CheckedFile, int, _CheckedDocument]
+
+
+def _merge_kept(checked: Iterable[_CheckedFile]) -> tuple[LoadResult, list[_Kept]]:
+    """`_merge`, and the documents whose campaign made it into the result (or would have,
+    for documents that carry only a `CampaignUse`), in order."""
     campaigns: list[Campaign] = []
+    kept: list[_Kept] = []
     diags: list[Diagnostic] = []
     names: dict[str, Location] = {}
     documents = 0
@@ -261,7 +291,7 @@ def _merge(checked: Iterable[_CheckedFile]) -> LoadResult:
         files.append(file.filename)
         diags.extend(file.diagnostics)
         documents += len(file.documents)
-        for doc in file.documents:
+        for index, doc in enumerate(file.documents):
             diags.extend(doc.diagnostics)
             name = doc.name
             if name is not None:
@@ -280,9 +310,11 @@ def _merge(checked: Iterable[_CheckedFile]) -> LoadResult:
                 names[name] = doc.name_location
             if doc.campaign is not None:
                 campaigns.append(doc.campaign)
+            if doc.campaign is not None or doc.use is not None:
+                kept.append((file, index, doc))
     diags.sort(key=_order)
     # Only campaigns whose own document is clean are here; others in the same file still load.
-    return LoadResult(tuple(campaigns), tuple(diags), tuple(files), documents)
+    return LoadResult(tuple(campaigns), tuple(diags), tuple(files), documents), kept
 
 
 def _load_in_processes(
@@ -292,31 +324,187 @@ def _load_in_processes(
     """Check `filenames` in `jobs` worker processes, in contiguous chunks, and merge the
     results in file order: the same LoadResult as the serial path. None when worker
     processes cannot be started here (the caller then checks in this process)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     caps = capabilities if capabilities is not None else default_capabilities()
-    size = max(1, -(-len(filenames) // (jobs * _CHUNKS_PER_JOB)))
-    chunks = [filenames[i : i + size] for i in range(0, len(filenames), size)]
-    # fork: workers start in milliseconds with every module (and the compiled schema)
-    # already loaded; elsewhere the platform's default.
+    chunks = _chunks(filenames, jobs)
+    try:
+        with _worker_pool(jobs, len(chunks)) as pool:
+            results = pool.map(_check_files, chunks, [now] * len(chunks), [caps] * len(chunks))
+            return _merge(file for chunk in results for file in chunk)
+    except (OSError, BrokenProcessPool):  # no semaphores or fork in this sandbox, a killed worker
+        return None
+
+
+def validate_campaigns(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    now: dt.datetime | None = None,
+    capabilities: Capabilities | None = None,
+    jobs: int = 1,
+) -> Validation:
+    """What `campaign validate PATHS` reports: `load_campaigns(paths, require_campaigns=True)`
+    and the cross-campaign checks (`check_campaign_set`) over the campaigns it loaded.
+
+    With `jobs` > 1 and at least PARALLEL_MIN_FILES files, worker processes check the files
+    and send back their diagnostics and, per clean campaign, only its `CampaignUse`; the
+    whole campaigns the cross-campaign checks expand are built again by the workers, on
+    demand. The same Validation as with jobs=1.
+    """
+    caps = capabilities if capabilities is not None else default_capabilities()
+    inputs = [os.fspath(p) for p in paths]
+    with paused_gc():  # thousands of files' findings are kept: no cycles to find
+        filenames = expand_paths(inputs) if jobs > 1 else []
+        if len(filenames) >= PARALLEL_MIN_FILES and STDIN not in filenames:
+            checked = _validate_in_processes(filenames, inputs, now, caps, jobs)
+            if checked is not None:
+                return checked
+        result = load_campaigns(inputs, now=now, capabilities=caps, require_campaigns=True)
+        diagnostics = list(result.diagnostics)
+        if result.campaigns:
+            from runner.spec.checks.conflicts import check_campaign_set
+
+            # Across every file given; only campaigns that loaded cleanly take part.
+            diagnostics.extend(check_campaign_set(result.campaigns, now, caps))
+        return Validation(
+            tuple(diagnostics), result.files, result.documents,
+            tuple(c.name for c in result.campaigns),
+        )
+
+
+class _FileChanged(Exception):
+    """A file read again for its campaigns no longer holds what was checked."""
+
+
+def _validate_in_processes(
+    filenames: Sequence[str], inputs: Sequence[str], now: dt.datetime | None,
+    caps: Capabilities, jobs: int,
+) -> Validation | None:
+    """`validate_campaigns` in worker processes; None when they cannot be started here, or
+    when a file changed between the two reads (the caller then checks in this process)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    chunks = _chunks(filenames, jobs)
+    try:
+        with _worker_pool(jobs, len(chunks)) as pool:
+            results = pool.map(_check_files_for_use, chunks, [now] * len(chunks),
+                               [caps] * len(chunks))
+            from runner.spec.checks.conflicts import check_campaign_uses  # while they work
+
+            result, kept = _merge_kept(file for chunk in results for file in chunk)
+            result = _require_campaigns(result, inputs)
+            diagnostics = list(result.diagnostics)
+            if kept:
+
+                def campaigns(chosen: Sequence[int]) -> list[Campaign]:
+                    return _campaigns_again([kept[i] for i in chosen], now, caps, jobs, pool)
+
+                uses = [doc.use for _, _, doc in kept if doc.use is not None]
+                diagnostics.extend(check_campaign_uses(uses, campaigns, now, caps))
+            names = tuple(doc.name for _, _, doc in kept if doc.name is not None)
+            return Validation(tuple(diagnostics), result.files, result.documents, names)
+    except (OSError, BrokenProcessPool, _FileChanged):
+        return None
+
+
+def _check_files_for_use(
+    filenames: Sequence[str], now: dt.datetime | None, caps: Capabilities
+) -> list[_CheckedFile]:
+    """`_check_files`, each clean campaign replaced by its `CampaignUse` (a whole campaign
+    takes about ten times longer to send), each file with the digest of what was read."""
+    with paused_gc():
+        out = []
+        for filename in filenames:
+            data = _read(filename)
+            file = _check_file(filename, data, now, caps)
+            docs = tuple(
+                doc if doc.campaign is None
+                else replace(doc, campaign=None, use=campaign_use(doc.campaign))
+                for doc in file.documents
+            )
+            digest = _digest(data) if isinstance(data, bytes) else b""
+            out.append(replace(file, documents=docs, digest=digest))
+        return out
+
+
+def _campaigns_again(
+    kept: Sequence[_Kept], now: dt.datetime | None, caps: Capabilities, jobs: int, pool: Any
+) -> list[Campaign]:
+    """The whole campaigns of `kept` documents, built again in the worker processes."""
+    wanted: dict[str, tuple[bytes, list[int]]] = {}
+    for file, index, _ in kept:
+        wanted.setdefault(file.filename, (file.digest, []))[1].append(index)
+    requests = [(name, digest, tuple(indexes)) for name, (digest, indexes) in wanted.items()]
+    chunks = _chunks(requests, jobs)
+    by_file: dict[str, list[Campaign]] = {}
+    for chunk in pool.map(_campaigns_in, chunks, [now] * len(chunks), [caps] * len(chunks)):
+        for (name, _, _), campaigns in zip(chunk[0], chunk[1], strict=True):
+            if campaigns is None:
+                raise _FileChanged(name)
+            by_file[name] = campaigns
+    out = []
+    taken: dict[str, int] = {}
+    for file, _, doc in kept:
+        position = taken.get(file.filename, 0)
+        taken[file.filename] = position + 1
+        campaign = by_file[file.filename][position]
+        if campaign.name != doc.name:
+            raise _FileChanged(file.filename)
+        out.append(campaign)
+    return out
+
+
+_Request = tuple[str, bytes, tuple[int, ...]]  # file name, digest, document indexes
+
+
+def _campaigns_in(
+    requests: Sequence[_Request], now: dt.datetime | None, caps: Capabilities
+) -> tuple[Sequence[_Request], list[list[Campaign] | None]]:
+    """Each requested file's campaigns at those document indexes (without `locations`:
+    `campaign validate` never looks them up), or None when the file is not what was read."""
+    found: list[list[Campaign] | None] = []
+    with paused_gc():
+        for filename, digest, indexes in requests:
+            data = _read(filename)
+            if not isinstance(data, bytes) or _digest(data) != digest:
+                found.append(None)
+                continue
+            docs = _check_file(filename, data, now, caps).documents
+            campaigns = [docs[i].campaign for i in indexes if i < len(docs)]
+            found.append(
+                [replace(c, locations={}) for c in campaigns if c is not None]
+                if len(campaigns) == len(indexes) and all(campaigns) else None
+            )
+    return requests, found
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _chunks(items: Sequence[_T], jobs: int) -> list[Sequence[_T]]:
+    """`items` in contiguous chunks, a few per worker: they even out items that take longer."""
+    size = max(1, -(-len(items) // (jobs * _CHUNKS_PER_JOB)))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _worker_pool(jobs: int, chunks: int) -> Any:
+    """A process pool of min(jobs, chunks) workers, started with fork where there is fork:
+    workers start in milliseconds with every module (and the compiled schema) loaded."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     _warm_up()
     for stream in (sys.stdout, sys.stderr):  # a forked worker flushes its copy on exit
         stream.flush()
-    try:
-        with ProcessPoolExecutor(
-            max_workers=min(jobs, len(chunks)),
-            mp_context=context,
-            initializer=_worker_start,
-            initargs=(os.getpid(),),
-        ) as pool:
-            results = pool.map(_check_files, chunks, [now] * len(chunks), [caps] * len(chunks))
-            return _merge(file for chunk in results for file in chunk)
-    except (OSError, BrokenProcessPool):  # no semaphores or fork in this sandbox, a killed worker
-        return None
+    return ProcessPoolExecutor(
+        max_workers=min(jobs, chunks),
+        mp_context=context,
+        initializer=_worker_start,
+        initargs=(os.getpid(),),
+    )
 
 
 def _worker_start(parent: int) -> None:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from runner.compile import DesiredSession, compile_campaigns, utc_text
 from runner.plan.conflicts import (
@@ -23,6 +21,7 @@ from runner.plan.conflicts import (
     first_per_pair,
 )
 from runner.spec.capabilities import Capabilities, default_capabilities
+from runner.spec.checks.usage import CampaignUse, campaign_use, wire_rate
 from runner.spec.diagnostics import Diagnostic
 from runner.spec.model import AbsoluteWindow, Campaign, Location, RecurringWindow, Window
 from runner.spec.windows import occurrence_length, zone
@@ -31,27 +30,6 @@ from runner.spec.windows import occurrence_length, zone
 # weekday twice, so a weekly pattern's overlaps all show. The whole span is at most a year.
 OPEN_ENDED = dt.timedelta(days=14)
 MAX_SPAN = dt.timedelta(days=366)
-# Bytes per pixel on the USB wire: depth Z16, infrared Y8, colour YUYV (RGB is made on the
-# host); the same estimate `validate --probe` makes for one camera (runner/cameras/probe.py).
-WIRE_BYTES_PER_PIXEL = {"depth": 2, "infra": 1, "color": 2}
-
-
-@dataclass(frozen=True, slots=True)
-class CampaignUse:
-    """What the cross-campaign checks read of one campaign to choose the campaigns they
-    expand into sessions: its window, and each camera as (model, serial, fleet device,
-    raw USB payload of its streams in bytes per second). Small: worker processes send these
-    to `campaign validate`'s parent instead of whole campaigns."""
-
-    window: Window
-    cameras: tuple[tuple[str, str, str, int], ...]
-
-
-def campaign_use(campaign: Campaign) -> CampaignUse:
-    """The campaign's window and cameras, as the cross-campaign checks read them."""
-    return CampaignUse(campaign.window, tuple(
-        (cam.model, cam.serial, cam.device, _wire_rate(cam.streams)) for cam in campaign.cameras
-    ))
 
 
 def check_span(campaigns: Sequence[Campaign], now: dt.datetime | None
@@ -218,12 +196,6 @@ def _crowded_devices(uses: Sequence[CampaignUse], caps: Capabilities) -> set[str
     return crowded
 
 
-def _wire_rate(streams: Iterable[Any]) -> int:
-    """Raw USB payload of `streams` in bytes per second."""
-    return sum(st.width * st.height * st.frame_rate * WIRE_BYTES_PER_PIXEL.get(st.type, 2)
-               for st in streams)
-
-
 def conflict_diagnostic(conflict: Conflict, count: int = 1) -> Diagnostic:
     """CMP610 (two declared sessions) or CMP611 (one is the control plane's), at the second
     session's camera, naming both sessions, where they are, and the overlap."""
@@ -277,7 +249,7 @@ def bandwidth_diagnostics(
     for s in sessions:
         for r in s.records:
             camera = (r.model, r.serial)
-            rates[camera] = max(rates.get(camera, 0), _wire_rate(r.streams))
+            rates[camera] = max(rates.get(camera, 0), wire_rate(r.streams))
             if devices is not None and r.device not in devices:
                 continue
             events.setdefault(r.device, []).extend([(s.start, 1, camera), (s.end, -1, camera)])
