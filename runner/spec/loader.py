@@ -155,15 +155,20 @@ def _require_campaigns(result: LoadResult, inputs: Sequence[str]) -> LoadResult:
 
 def _read(filename: str) -> bytes | Diagnostic:
     try:
-        with open(filename, "rb") as fh:
-            # Sized to the file: read(limit) would allocate (and give back) a buffer of the
-            # limit's 2 MB for every file, which takes longer than reading a campaign.
+        # Plain system calls, sized to the file: a buffered file object, or read(limit)'s
+        # buffer of 2 MB, costs more than reading a campaign file.
+        fd = os.open(filename, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
             limit = _max_read()
-            size = os.fstat(fh.fileno()).st_size
-            data = fh.read(min(size + 1, limit))
-            if size < len(data) < limit:  # not a regular file, or it grew since
-                data += fh.read(limit - len(data))
+            data = os.read(fd, min(os.fstat(fd).st_size + 1, limit))
+            while len(data) < limit:  # up to the end (not a regular file, or it grew since)
+                more = os.read(fd, min(limit - len(data), 1 << 16))
+                if not more:
+                    break
+                data += more
             return data
+        finally:
+            os.close(fd)
     except OSError as exc:
         return Diagnostic(
             Location(filename, 1, 1),
