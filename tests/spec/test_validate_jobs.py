@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -119,3 +120,41 @@ def test_jobs_is_documented_in_help(capsys: pytest.CaptureFixture[str]) -> None:
         main(["validate", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert "-j, --jobs N" in out and "default: one per CPU core" in out
+
+
+@pytest.mark.parametrize("edge", [False, True])
+def test_worker_processes_validate_as_this_process_does(tmp_path: Path, edge: bool) -> None:
+    # validate's fast path: workers send back diagnostics and each campaign's CampaignUse
+    # only, and build again just the campaigns the cross-campaign checks expand (all of
+    # them near datetime's edges). It must report what the whole-campaign path does.
+    paths = mixed_files(tmp_path)
+    now: dt.datetime | None = dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc)
+    if edge:  # a window in year 1: the cross-campaign checks take every campaign
+        now = None
+        text = BASE.replace("name: demo", "name: ancient").replace("2026-12-01", "0001-01-02")
+        (tmp_path / "b" / "ancient.yaml").write_text(text.replace('"844212070924"', '"1"'))
+    files = loader.expand_paths(paths)
+    caps = default_capabilities()
+    pooled = loader._validate_in_processes(files, paths, now, caps, jobs=2)
+    serial = loader.validate_campaigns(paths, now=now, capabilities=caps, jobs=1)
+    assert pooled is not None
+    assert pooled == serial
+    codes = {d.code for d in serial.diagnostics}
+    assert {"CMP610", "CMP612"} <= codes  # from campaigns the workers built again
+    assert len(serial.names) > loader.PARALLEL_MIN_FILES // 2
+    assert ("ancient" in serial.names) is edge
+
+
+def test_a_file_changed_between_the_two_reads_is_checked_in_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Workers build a campaign again from its file only if the file still has the digest
+    # it had when checked; here it never has (as if every file changed in between).
+    paths = mixed_files(tmp_path)
+    now = dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc)
+    caps = default_capabilities()
+    serial = loader.validate_campaigns(paths, now=now, capabilities=caps, jobs=1)
+    monkeypatch.setattr(loader, "_digest", lambda data: os.urandom(16))  # forked: inherited
+    files = loader.expand_paths(paths)
+    assert loader._validate_in_processes(files, paths, now, caps, jobs=2) is None
+    assert loader.validate_campaigns(paths, now=now, capabilities=caps, jobs=2) == serial

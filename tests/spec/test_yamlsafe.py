@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
 import tracemalloc
 
+import pytest
+
 from runner.spec.model import Location
-from runner.spec.yamlsafe import MAX_NODE_VISITS, load_documents
+from runner.spec.yamlsafe import MAX_DEPTH, MAX_NODE_VISITS, load_documents
 
 
 def load(text: str) -> tuple[list, list]:  # type: ignore[type-arg]
@@ -110,3 +113,64 @@ def test_utf8_bom_is_accepted_and_other_encodings_are_refused() -> None:
     assert diags == [] and docs[0].value == {"a": "ø"}
     _, diags = load_documents("a: ø\n".encode("latin-1"), "f.yaml")
     assert [d.code for d in diags] == ["CMP109"]
+
+
+# Mapping values that are strings are built without a call to the general path (most values
+# are strings): positions, plain-scalar records and budgets must be those of any other value.
+def _outcome(text: str) -> tuple[object, ...]:
+    docs, diags = load(text)
+    diagnostics = [(d.code, d.message, d.location) for d in diags]
+    where = [(doc.where(path), doc.key_where(path)) for doc in docs for path in doc.values]
+    return diagnostics, where, [set(doc.plain) for doc in docs], len(docs)
+
+
+@pytest.mark.parametrize(
+    "leaf", ["text", '"text"', "'text'", "|\n    text\n", "!!str text", "! text", "12", "[x]"]
+)
+def test_string_values_record_what_other_values_do(leaf: str) -> None:
+    text = f"top:\n  first: {leaf}\n  second: 1\n"
+    docs, diags = load(text)
+    [doc] = docs
+    assert diags == []
+    assert doc.where(("top", "first")) == Location("f.yaml", 2, 10)
+    assert doc.key_where(("top", "first")) == Location("f.yaml", 2, 3)
+    second = text[: text.index("second")].count("\n") + 1
+    assert doc.where(("top", "second")) == Location("f.yaml", second, 11)
+    plain = leaf in ("text", "!!str text", "! text", "12")  # unquoted scalars
+    assert (("top", "first") in doc.plain) is plain
+    if plain and leaf != "12":
+        assert doc.plain[("top", "first")] == ("tag:yaml.org,2002:str", "text")
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1])
+def test_string_leaves_have_the_depth_budget_of_other_leaves(depth: int) -> None:
+    def nested(leaf: str) -> str:
+        return "{k: " * depth + leaf + "}" * depth + "\n"
+
+    string, number = _outcome(nested("text")), _outcome(nested("1"))
+    assert string == number
+    assert bool(string[0]) is (depth > MAX_DEPTH)
+
+
+@pytest.mark.parametrize("keys", [MAX_NODE_VISITS - 1, MAX_NODE_VISITS])
+def test_string_values_have_the_visit_budget_of_other_values(keys: int) -> None:
+    # The mapping itself is one visit, each value one more.
+    def mapping(value: str) -> str:
+        return "".join(f"k{i}: {value}\n" for i in range(keys))
+
+    string, number = _outcome(mapping("text")), _outcome(mapping("1"))
+    assert string[0] == number[0] and string[3] == number[3]
+    assert [code for code, _, _ in string[0]] == (["CMP103"] if keys == MAX_NODE_VISITS else [])
+
+
+def test_campaign_locations_are_made_on_use_and_survive_pickling() -> None:
+    from runner.spec import load_sources
+    from tests.spec.corpus import BASE
+
+    [campaign] = load_sources({"f.yaml": BASE}).campaigns
+    copy = pickle.loads(pickle.dumps(campaign))
+    assert copy.locations == campaign.locations == dict(campaign.locations)
+    assert campaign.locations["spec.cameras[0].serial"] == Location("f.yaml", 8, 15)
+    assert len(copy.locations) == len(campaign.locations) > 10
+    again = pickle.loads(pickle.dumps(copy))  # once made, it pickles the same
+    assert again.locations == campaign.locations
