@@ -23,7 +23,7 @@ STDIN_NAME = "<stdin>"  # its name in positions: <stdin>:line:col
 # From this many files on, `jobs` > 1 checks them in worker processes; below, starting the
 # workers costs more than it saves.
 PARALLEL_MIN_FILES = 200
-_CHUNKS_PER_JOB = 4  # a few chunks per worker even out files that take longer
+_CHUNKS_PER_JOB = 8  # a few chunks per worker even out files that take longer
 _T = TypeVar("_T")
 
 
@@ -160,8 +160,11 @@ def _read(filename: str) -> bytes | Diagnostic:
         fd = os.open(filename, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         try:
             limit = _max_read()
-            data = os.read(fd, min(os.fstat(fd).st_size + 1, limit))
-            while len(data) < limit:  # up to the end (not a regular file, or it grew since)
+            size = os.fstat(fd).st_size
+            data = os.read(fd, min(size + 1, limit))
+            # Fewer bytes than its size + 1: a regular file's end. Else (not a regular file,
+            # or it grew since) up to the end.
+            while size < len(data) < limit:
                 more = os.read(fd, min(limit - len(data), 1 << 16))
                 if not more:
                     break

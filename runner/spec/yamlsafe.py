@@ -351,8 +351,9 @@ class _Builder:
             keys[child] = key_node.start_mark
             if is_secret_key(key):
                 self.secret_keys.append(child)
-            if value_node.tag == _STR and type(value_node) is _ScalarNode:
-                # What `build` does for a string value, without the calls (most values are).
+            if type(value_node) is _ScalarNode:
+                # What `build` does for a scalar, without its calls (most values are scalars,
+                # most of them strings).
                 self.visits += 1
                 if self.visits > MAX_NODE_VISITS:
                     raise _too_many_values()
@@ -360,10 +361,15 @@ class _Builder:
                     raise _too_deep()
                 if child not in values:
                     values[child] = value_node.start_mark
-                text = value_node.value
-                if not value_node.style:
-                    plain[child] = (_STR, text)
-                result[key] = text
+                if value_node.tag == _STR:
+                    text = value_node.value
+                    if not value_node.style:
+                        plain[child] = (_STR, text)
+                    result[key] = text
+                else:
+                    self.path = child
+                    result[key] = self.scalar(value_node, child)
+                    self.path = path
                 continue
             result[key] = self.build(value_node, child, depth + 1)
             self.path = path
