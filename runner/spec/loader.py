@@ -427,11 +427,12 @@ def _check_files_for_use(
             file = _check_file(filename, data, now, caps)
             docs = tuple(
                 doc if doc.campaign is None
-                else replace(doc, campaign=None, use=campaign_use(doc.campaign))
+                else _CheckedDocument(doc.diagnostics, doc.name, doc.name_location, None,
+                                      campaign_use(doc.campaign))
                 for doc in file.documents
             )
             digest = _digest(data) if isinstance(data, bytes) else b""
-            out.append(replace(file, documents=docs, digest=digest))
+            out.append(_CheckedFile(filename, file.diagnostics, docs, digest))
         return out
 
 
