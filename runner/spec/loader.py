@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from runner.collector import paused_gc
 from runner.spec.build import build_campaign
@@ -17,6 +17,9 @@ from runner.spec.checks.usage import CampaignUse, campaign_use
 from runner.spec.diagnostics import Diagnostic
 from runner.spec.model import Campaign, Location
 from runner.spec.yamlsafe import MAX_FILE_BYTES, Document, load_documents
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 STDIN = "-"  # the path that means standard input
 STDIN_NAME = "<stdin>"  # its name in positions: <stdin>:line:col
@@ -437,7 +440,8 @@ def _check_files_for_use(
 
 
 def _campaigns_again(
-    kept: Sequence[_Kept], now: dt.datetime | None, caps: Capabilities, jobs: int, pool: Any
+    kept: Sequence[_Kept], now: dt.datetime | None, caps: Capabilities, jobs: int,
+    pool: ProcessPoolExecutor,
 ) -> list[Campaign]:
     """The whole campaigns of `kept` documents, built again in the worker processes."""
     wanted: dict[str, tuple[bytes, list[int]]] = {}
@@ -479,10 +483,10 @@ def _campaigns_in(
                 found.append(None)
                 continue
             docs = _check_file(filename, data, now, caps).documents
-            campaigns = [docs[i].campaign for i in indexes if i < len(docs)]
+            campaigns = [docs[i].campaign if i < len(docs) else None for i in indexes]
             found.append(
-                [replace(c, locations={}) for c in campaigns if c is not None]
-                if len(campaigns) == len(indexes) and all(campaigns) else None
+                None if any(c is None for c in campaigns)
+                else [replace(c, locations={}) for c in campaigns if c is not None]
             )
     return requests, found
 
@@ -497,7 +501,7 @@ def _chunks(items: Sequence[_T], jobs: int) -> list[Sequence[_T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _worker_pool(jobs: int, chunks: int) -> Any:
+def _worker_pool(jobs: int, chunks: int) -> ProcessPoolExecutor:
     """A process pool of min(jobs, chunks) workers, started with fork where there is fork:
     workers start in milliseconds with every module (and the compiled schema) loaded."""
     import multiprocessing
