@@ -22,9 +22,10 @@ from runner.plan import PlanOptions, plan_changes
 from runner.plan.model import Actual, ActualCamera, ActualRecord, ActualSession, ActualStream
 from runner.plan.render import render_json, render_markdown, render_text
 from runner.spec.model import Trigger
+from runner.states import SessionState
 from tests.reconcile.helpers import sdl_dialect
 
-from .helpers import CAMERAS, D435_B, NOW, camera, campaign
+from .helpers import CAMERAS, D435_A, D435_B, NOW, camera, campaign
 
 CAMS = {(m, s): ActualCamera(id=f"00000000-0000-0000-0000-00000000000{i}", model=m, serial=s,
                              device_id=d) for i, (m, s, d) in enumerate(CAMERAS)}
@@ -130,6 +131,23 @@ def test_missing_camera_names_the_file_line() -> None:
         plan_changes(desired, Actual(sessions=(), cameras=dict(CAMS)), NOW)
 
 
+def test_camera_on_another_device_is_a_warning_once() -> None:
+    # Every camera is registered, but the control plane puts D435_A on another device than
+    # the campaign says: one warning at its first use (not one per session), nothing else.
+    elsewhere = (D435_A[0], D435_A[1], "dev_elsewhere")
+    desired = compile_campaigns(
+        [campaign(cameras=(camera(elsewhere, line=12), camera(D435_B, line=14)),
+                  recurring_days=frozenset(range(1, 8)))], NOW)
+    assert len(desired.sessions) > 1
+    plan = plan_changes(desired, Actual(sessions=(), cameras=dict(CAMS)), NOW)
+    assert plan.warnings == (
+        "test.yaml:12:1: camera REALSENSE_D435 844212070924 belongs to device dev_vehicle_001 "
+        "in the control plane, not dev_elsewhere",)
+    # The cameras on their own devices: no warning.
+    same = compile_campaigns([campaign(cameras=(camera(), camera(D435_B, line=14)))], NOW)
+    assert plan_changes(same, Actual(sessions=(), cameras=dict(CAMS)), NOW).warnings == ()
+
+
 def test_prune_and_destroy_rules() -> None:
     old = compile_campaigns([campaign()], NOW)
     moved = compile_campaigns([campaign(start=dt.datetime(2026, 12, 5, 8, tzinfo=dt.timezone.utc))],
@@ -207,13 +225,44 @@ def _whole_text_fingerprint(actual: Actual) -> str:
 
 
 @pytest.mark.parametrize("sessions", [0, 1, 5])
-@pytest.mark.parametrize("batch", [2, 256])
-def test_fingerprint_hashed_per_session_is_the_whole_texts(
-        sessions: int, batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("runner.plan.model.FINGERPRINT_BATCH", batch)
+def test_fingerprint_is_the_whole_texts(sessions: int) -> None:
     desired = compile_campaigns([campaign("lab", recurring_days=frozenset(range(1, 8)))], NOW)
     actual = dataclasses.replace(actual_from(desired.sessions[:sessions]),
                                  versions=(("lab", 7), ("lab-2", 2**31 - 1)))
     assert actual.fingerprint() == _whole_text_fingerprint(actual)
     empty = Actual(sessions=(), cameras={})
     assert empty.fingerprint() == _whole_text_fingerprint(empty)
+
+
+def test_fingerprint_of_odd_values_is_the_whole_texts() -> None:
+    # The text is written by hand for plain str and int values: everything else (and every
+    # string json escapes) must come out as json.dumps(..., sort_keys=True, default=str) has it.
+    desired = compile_campaigns([campaign("lab", recurring_days=frozenset(range(1, 8)))], NOW)
+    base = actual_from(desired.sessions[:3])
+    first, second, third = base.sessions
+    shared = {"type": "cölor", "bitrate": 2**70, "width": 12.5, "height": None,
+              "encoder": {"z": 1, "a": [True, False]}, "alignTo": dt.date(2026, 1, 2)}
+    odd_record = dataclasses.replace(
+        first.records[0], id='quote " and \\ backslash \x01',
+        streams=tuple(ActualStream(id=f"s{i}", columns=shared) for i in range(2)))
+    sessions = (
+        dataclasses.replace(first, name="lab#ünïcode ☃ \u2028", mode=None, records=(odd_record,)),
+        dataclasses.replace(second, state=SessionState.STARTED, max_time_seconds=True,
+                            max_size_megabytes=1.0, records=()),
+        dataclasses.replace(third, start=dt.datetime(2026, 12, 1, 8, 0, 0, 999_999,
+                                                     tzinfo=dt.timezone(dt.timedelta(hours=5))),
+                            id="zz-last", max_time_seconds=-(2**63)),
+    )
+    cameras = {("REALSENSE", "☃"): ActualCamera(id="ç", model="REALSENSE", serial="☃",
+                                                device_id="d")}
+    actual = Actual(sessions=sessions, cameras=cameras, versions=(("lab", 1), ("läb", 2)))
+    assert actual.fingerprint() == _whole_text_fingerprint(actual)
+
+
+def test_fingerprint_digest_is_pinned() -> None:
+    # Saved plans carry the fingerprint of the state they were made against: the same state
+    # must keep giving the same digest from one version of the tool to the next.
+    desired = compile_campaigns([campaign("lab", recurring_days=frozenset(range(1, 8)))], NOW)
+    actual = dataclasses.replace(actual_from(desired.sessions[:2]), versions=(("lab", 7),))
+    assert actual.fingerprint() == (
+        "sha256:4b52f55a9dd27118e588415f7fda1a2759d09134eaa2b59277358d4b9b408cd7")
