@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import uuid
 
 import pytest
 
@@ -13,8 +14,11 @@ from runner.adapters.controlplane.wire import Wire
 from runner.compile import (
     compile_campaigns,
     owner_of,
+    record_id,
     session_id,
     session_name,
+    storage_id,
+    stream_id,
     version_id,
 )
 from runner.errors import PlanError
@@ -61,6 +65,26 @@ def test_ids_are_deterministic_and_ownership_needs_name_and_id() -> None:
     assert owner_of("lab#", session_id("lab", "")) is None
     assert owner_of("lab#version", version_id("lab")) == ("lab", "version")
     assert session_name("lab", "") == "lab" and session_name("lab", "d") == "lab#d"
+
+
+@pytest.mark.parametrize("campaign_name", ["lab", "ünï ☃", "a/b#c", ""])
+def test_ids_are_uuid5_of_the_documented_names(campaign_name: str) -> None:
+    # The ids are derived without uuid.UUID objects: they must stay uuid5's exactly (changing
+    # one would orphan everything the tool ever created).
+    namespace = uuid.UUID("6f1c7c1e-4b0e-5b8a-9d3e-2a64c0a7f5b1")
+    sid = session_id(campaign_name, "2026-12-01")
+    assert sid == str(uuid.uuid5(namespace, f"{campaign_name}/session/2026-12-01"))
+    assert version_id(campaign_name) == str(uuid.uuid5(namespace, f"{campaign_name}/version"))
+    rid = record_id(sid, "REALSENSE", "ü1")
+    assert rid == str(uuid.uuid5(uuid.UUID(sid), "record/REALSENSE/ü1"))
+    assert stream_id(rid, "depth") == str(uuid.uuid5(uuid.UUID(rid), "stream/depth"))
+    assert storage_id(sid) == str(uuid.uuid5(uuid.UUID(sid), "storage"))
+    # Ids in another spelling uuid.UUID accepts derive the same; what it refuses, refused.
+    for spelling in (sid.upper(), "{" + sid + "}", "urn:uuid:" + sid, sid.replace("-", "")):
+        assert storage_id(spelling) == storage_id(sid)
+    for bad in ("", "x" * 36, sid[:8] + "-" + " " * 27, sid[:-1] + "g", sid + "0"):
+        with pytest.raises(ValueError):
+            storage_id(bad)
 
 
 def test_create_then_no_changes() -> None:
