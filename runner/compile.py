@@ -176,7 +176,7 @@ class DesiredSession:
             seconds = min(seconds, self.record_seconds)
         if self.max_time_seconds > 0:
             seconds = min(seconds, self.max_time_seconds)
-        bits_per_second = sum(s.bitrate for r in self.records for s in r.streams)
+        bits_per_second = sum([s.bitrate for r in self.records for s in r.streams])
         return bits_per_second * seconds / 8 / 1_000_000
 
 
