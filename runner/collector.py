@@ -3,9 +3,7 @@
 Reading 10,000 sessions builds ~1.5 million objects (JSON, then values); each time the
 young generations fill up the collector runs, and its oldest-generation passes walk the
 whole growing heap, so the cost grows faster than the data. The values we build hold no
-reference cycles that need collecting in between: pause it, and afterwards hand what the
-block kept to the oldest generation unscanned (it is long-lived by then: a young collection
-would walk all of it just to promote it).
+reference cycles that need collecting in between: pause it, and let it run once after.
 """
 
 from __future__ import annotations
@@ -25,10 +23,4 @@ def paused_gc() -> Iterator[None]:
     try:
         yield
     finally:
-        # What the block built and kept is long-lived now: move it to the oldest generation
-        # without a scan (freeze + unfreeze moves every tracked object there and zeroes the
-        # young count), or the next young collection walks all of it at once, and the one
-        # after that again. A cycle left behind is still found by the next full collection.
-        gc.freeze()
-        gc.unfreeze()
         gc.enable()

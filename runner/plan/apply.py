@@ -165,13 +165,13 @@ async def verify(cp: StateReader, plan: Plan) -> None:
     if not batches:
         return
     with paused_gc():
-        reads = [asyncio.ensure_future(read_actual(cp, batches[0]))]
+        pending = asyncio.ensure_future(read_actual(cp, batches[0]))
         try:
             for index, desired in enumerate(batches):
-                actual = await reads[index]
-                if index + 1 < len(batches):
-                    reads.append(asyncio.ensure_future(read_actual(cp, batches[index + 1])))
-                    await _sent(reads[-1])
+                actual = await pending
+                if index + 1 < len(batches):  # (the done read's result goes with it)
+                    pending = asyncio.ensure_future(read_actual(cp, batches[index + 1]))
+                    await _sent(pending)
                 after = plan_changes(desired, actual, plan.now, plan.options,
                                      fingerprint=False)
                 del actual
@@ -185,11 +185,10 @@ async def verify(cp: StateReader, plan: Plan) -> None:
                     )
                 del after  # the next batch's read need not sit next to this plan
         finally:  # a batch that did not converge: the next read is not waited for
-            for read in reads:
-                if not read.done():
-                    read.cancel()
-                elif not read.cancelled():
-                    read.exception()  # seen: asyncio need not report it as never retrieved
+            if not pending.done():
+                pending.cancel()
+            elif not pending.cancelled():
+                pending.exception()  # seen: asyncio need not report it as never retrieved
 
 
 async def _sent(read: asyncio.Future[Actual], steps: int = 8) -> None:
