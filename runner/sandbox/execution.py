@@ -131,6 +131,9 @@ class ControlPlane:
                                 for r in t.relations if r.kind == "array"}
         self._enum_columns = frozenset((t.name, c.name) for t in TABLES.values()
                                        for c in t.columns if c.type in ENUMS)
+        # A nested relation's JSON inside json_object: as it is where a scalar subquery
+        # keeps the JSON subtype, else re-parsed by json().
+        self._nested = "{}" if subqueries_keep_json(conn) else "json({})"
 
     # -- request entry ----------------------------------------------------------------------
 
@@ -382,15 +385,16 @@ class ControlPlane:
 
     def _json_rows(self, req: _Request, table: Table, args: dict[str, Any],
                    nodes: list[FieldNode], link: str) -> tuple[str, list[Any]]:
-        def projection(alias: str, params: list[Any]) -> str:
-            return self._json_object(req, table, alias, nodes, params) + " AS j"
-
         if args.get("distinct_on"):
             raise _NotCompiled
-        sql, params = self._sql.select(table, args, link, (), projection)
-        # Rows reach the aggregate in the subquery's order (SQLite does not flatten an
-        # ordered subquery into an aggregate).
-        return f"SELECT json_group_array(json(j)) FROM ({sql})", params
+        alias = self._sql.alias()
+        params: list[Any] = []
+        obj = self._json_object(req, table, alias, nodes, params)
+        sql, select_params = self._sql.select(table, args, link, (), alias=alias)
+        # The rows reach the aggregate in the subquery's order (SQLite does not flatten an
+        # ordered subquery into an aggregate); json_object is computed here, not in the
+        # subquery, since a subquery's columns lose the JSON subtype (json() re-parses).
+        return f"SELECT json_group_array({obj}) FROM ({sql}) {alias}", params + select_params
 
     def _json_object(self, req: _Request, table: Table, alias: str, nodes: list[FieldNode],
                      params: list[Any]) -> str:
@@ -422,8 +426,8 @@ class ControlPlane:
                 if rel.kind == "object":
                     inner = self._sql.alias()
                     obj = self._json_object(req, remote, inner, fnodes, params)
-                    expr = (f"json((SELECT {obj} FROM {quote(remote.name)} {inner} "
-                            f'WHERE {inner}.id = {alias}."{rel.column}"))')
+                    expr = self._nested.format(f"(SELECT {obj} FROM {quote(remote.name)} "
+                                               f'{inner} WHERE {inner}.id = {alias}."{rel.column}")')
                 else:
                     args = get_argument_values(self._field_def(type_name, name), fnodes[0],
                                                req.variables)
@@ -431,7 +435,7 @@ class ControlPlane:
                     sql, sub = self._json_rows(req, remote, args, fnodes,
                                                f'{{a}}."{rel.column}" = {alias}.id')
                     params += sub
-                    expr = f"json(({sql}))"
+                    expr = self._nested.format(f"({sql})")
             parts.append(f"'{key}', {expr}")
         return "json_object(" + ", ".join(parts) + ")"
 
@@ -558,6 +562,14 @@ class ControlPlane:
             for o, pid in zip(out, parent_ids, strict=True):
                 o[key] = [by_child[id(c)] for c in groups[pid]]
         return out
+
+
+def subqueries_keep_json(conn: sqlite3.Connection) -> bool:
+    """Whether this SQLite passes a scalar subquery's JSON into json_object as JSON (3.40
+    does; if one day it does not, the compiled select wraps nested JSON in json())."""
+    row = conn.execute("SELECT json_object('k', (SELECT json_group_array(json_object('a', x)) "
+                       "FROM (SELECT 1 AS x)))").fetchone()
+    return bool(row[0] == '{"k":[{"a":1}]}')
 
 
 def _as_list(value: Any) -> list[Any]:

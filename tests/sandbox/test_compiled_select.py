@@ -102,6 +102,23 @@ def test_compiled_select_answers_what_the_row_renderer_answers(seeded: SandboxHa
     assert compiled == reference
 
 
+@pytest.mark.parametrize("query", QUERIES)
+def test_nested_json_reparsed_answers_the_same(seeded: SandboxHandle, query: str) -> None:
+    """The fallback for an SQLite whose scalar subqueries drop the JSON subtype (nested JSON
+    re-parsed by json()) answers what the plain compiled select answers."""
+    variables = {"yes": True, "no": False} if "$yes" in query else None
+    engine = seeded.app.state.sandbox.control_plane
+    assert engine._nested == "{}"  # this SQLite keeps the subtype: the fast form is served
+    compiled = gql(seeded, query, variables)
+    engine._nested = "json({})"
+    try:
+        reparsed = gql(seeded, query, variables)
+    finally:
+        engine._nested = "{}"
+    assert "errors" not in compiled, compiled
+    assert reparsed == compiled
+
+
 def test_compiled_select_orders_and_pages_relations_per_parent(seeded: SandboxHandle) -> None:
     rows = data(seeded, """{ recordingSessions(order_by: {name: desc},
       where: {name: {_like: "s3%"}}) { name startDate records(order_by: {cameraId: asc}) {
