@@ -15,7 +15,8 @@ import gc
 import json
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -45,7 +46,7 @@ from runner.sandbox.documents import pick_operation, used_variables
 from runner.sandbox.errors import HasuraError, Translator, code_of
 from runner.sandbox.naming import Naming
 from runner.sandbox.scalars import format_timestamp, parse_uuid, timestamp_of
-from runner.sandbox.schema import build_control_plane_schema, enum_spellings
+from runner.sandbox.schema import TEXT_SCALARS, build_control_plane_schema, enum_spellings
 from runner.sandbox.sql import SqlBuilder, quote
 from runner.sandbox.store import transaction
 from runner.sandbox.tables import ENUMS, TABLES, Table
@@ -60,6 +61,21 @@ _DOC_CACHE_SIZE = 1024
 _QUERY_OPS = ("select", "aggregate", "by_pk")
 # SQLite's json_object takes at most 127 arguments (SQLITE_MAX_FUNCTION_ARG).
 _JSON_OBJECT_FIELDS = 63
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic collector off for the block (re-entrant). A 25,000-row insert builds a
+    million short-lived objects, freed by reference counting when the request ends: the
+    collector's passes over them (its full ones walk the whole heap) collect nothing."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class JsonText(str):
@@ -116,7 +132,8 @@ class ControlPlane:
         self._after_write = after_write
         self._docs: OrderedDict[str, DocumentNode | HasuraError] = OrderedDict()
         self._used: dict[tuple[str, str | None], frozenset[str]] = {}
-        self._fast = FastCoercion(self.schema, numeric_strings=not strict)
+        self._fast = FastCoercion(self.schema, numeric_strings=not strict,
+                                  text_scalars=TEXT_SCALARS)
         self._errors = Translator(enum_spellings(self.schema))
         self._sql = SqlBuilder()
         self._writer = Writer(conn, self._sql)
@@ -139,15 +156,8 @@ class ControlPlane:
 
     def execute(self, payload: Any) -> Outcome:
         """Run one GraphQL request body (already JSON-decoded); never raises HasuraError."""
-        # A 25,000-row insert builds a million short-lived objects: the cyclic collector's
-        # passes over them cost a tenth of the request and collect nothing.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with paused_gc():
             return self._execute_safely(payload)
-        finally:
-            if collecting:
-                gc.enable()
 
     def _execute_safely(self, payload: Any) -> Outcome:
         try:
@@ -329,28 +339,31 @@ class ControlPlane:
     def _collect(self, req: _Request, selection_sets: Iterable[SelectionSetNode | None],
                  type_name: str) -> dict[str, list[FieldNode]]:
         fields: dict[str, list[FieldNode]] = {}
-
-        def visit(sel: SelectionSetNode | None) -> None:
-            if sel is None:
-                return
-            for node in sel.selections:
-                if not self._included(req, node):
-                    continue
-                if isinstance(node, FieldNode):
-                    key = node.alias.value if node.alias else node.name.value
-                    fields.setdefault(key, []).append(node)
-                elif isinstance(node, InlineFragmentNode):
-                    cond = node.type_condition
-                    if cond is None or cond.name.value == type_name:
-                        visit(node.selection_set)
-                elif isinstance(node, FragmentSpreadNode):
-                    frag = req.fragments.get(node.name.value)
-                    if frag is not None and frag.type_condition.name.value == type_name:
-                        visit(frag.selection_set)
-
         for s in selection_sets:
-            visit(s)
+            self._visit(req, s, type_name, fields)
         return fields
+
+    def _visit(self, req: _Request, sel: SelectionSetNode | None, type_name: str,
+               fields: dict[str, list[FieldNode]]) -> None:
+        # A method, not a recursive closure: a closure would hold the request (and its
+        # variables, a million objects for a big insert) in a reference cycle, freed only
+        # by the next full collection instead of when the request ends.
+        if sel is None:
+            return
+        for node in sel.selections:
+            if not self._included(req, node):
+                continue
+            if isinstance(node, FieldNode):
+                key = node.alias.value if node.alias else node.name.value
+                fields.setdefault(key, []).append(node)
+            elif isinstance(node, InlineFragmentNode):
+                cond = node.type_condition
+                if cond is None or cond.name.value == type_name:
+                    self._visit(req, node.selection_set, type_name, fields)
+            elif isinstance(node, FragmentSpreadNode):
+                frag = req.fragments.get(node.name.value)
+                if frag is not None and frag.type_condition.name.value == type_name:
+                    self._visit(req, frag.selection_set, type_name, fields)
 
     @staticmethod
     def _included(req: _Request, node: Any) -> bool:
@@ -426,8 +439,9 @@ class ControlPlane:
                 if rel.kind == "object":
                     inner = self._sql.alias()
                     obj = self._json_object(req, remote, inner, fnodes, params)
-                    expr = self._nested.format(f"(SELECT {obj} FROM {quote(remote.name)} "
-                                               f'{inner} WHERE {inner}.id = {alias}."{rel.column}")')
+                    link = f'{inner}.id = {alias}."{rel.column}"'
+                    expr = self._nested.format(
+                        f"(SELECT {obj} FROM {quote(remote.name)} {inner} WHERE {link})")
                 else:
                     args = get_argument_values(self._field_def(type_name, name), fnodes[0],
                                                req.variables)

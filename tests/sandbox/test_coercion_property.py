@@ -18,11 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runner.sandbox.coerce import FastCoercion, numeric_strings_to_ints
-from runner.sandbox.schema import build_control_plane_schema
+from runner.sandbox.schema import TEXT_SCALARS, build_control_plane_schema
 
 SCHEMA = build_control_plane_schema()
-FAST = FastCoercion(SCHEMA)
-LENIENT = FastCoercion(SCHEMA, numeric_strings=True)
+FAST = FastCoercion(SCHEMA, text_scalars=TEXT_SCALARS)
+LENIENT = FastCoercion(SCHEMA, numeric_strings=True, text_scalars=TEXT_SCALARS)
 OPERATION = graphql.parse("""
 mutation($objects: [RecordingSession_insert_input!]!, $oc: RecordingSession_on_conflict,
          $w: Camera_bool_exp, $n: Int, $big: bigint, $ts: timestamp!, $ids: [uuid!],
