@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from runner.sandbox.errors import HasuraError
-from runner.sandbox.scalars import check_text, convert, parse_timestamp
+from runner.sandbox.scalars import check_text, convert, parse_timestamp, parse_uuid
 from runner.sandbox.tables import ENUMS, TABLES, Table
 
 _SQL_OPS = {"_eq": "=", "_neq": "<>", "_gt": ">", "_gte": ">=", "_lt": "<", "_lte": "<="}
@@ -73,12 +73,16 @@ class SqlBuilder:
         return convert(col_type, value)
 
     def converter(self, col_type: str) -> Callable[[Any], Any] | None:
-        """`value` for one column type as a function, None where values are stored as
-        given (numbers, enum values): the insert hot path skips the call."""
+        """`value` for one column type's non-null values as a function, None where values
+        are stored as given (numbers, enum values): the insert hot path skips the call."""
         if col_type in ("Int", "bigint") or col_type in ENUMS:
             return None
         if col_type == "String":
-            return lambda v: v if v is None else check_text(v)
+            return check_text
+        if col_type == "uuid":
+            return parse_uuid
+        if col_type == "timestamp":
+            return lambda v: parse_timestamp(v, self.now)
         return lambda v: self.value(col_type, v)
 
     def where(self, table: Table, exp: dict[str, Any], alias: str, params: list[Any]) -> str:
