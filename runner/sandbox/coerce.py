@@ -10,6 +10,7 @@ as Hasura v1 did); `numeric_strings_to_ints` applies the same rule before graphq
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Collection, Container
 from typing import Any
 
@@ -205,9 +206,12 @@ class FastCoercion:
             if not isinstance(value, list):
                 return [item(value)]  # a single value where a list is expected
             if fast_type is not _NoFastPath:  # e.g. an on_conflict's update_columns
-                return [v if type(v) is fast_type and (fast_values is None or v in fast_values)
-                        else item(v) for v in value]
-            return [item(v) for v in value]
+                coerced = [v if type(v) is fast_type and (fast_values is None or v in fast_values)
+                           else item(v) for v in value]
+            else:
+                coerced = [item(v) for v in value]
+            # The list itself if every item is (so the object holding it need not be copied).
+            return value if all(map(operator.is_, coerced, value)) else coerced
         return as_list
 
     def _build_nullable(self, type_: GraphQLInputType) -> Coercer:
@@ -276,6 +280,8 @@ class FastCoercion:
         defaulted = tuple((name, fields[name].out_name or name, defaults[name])
                           for name in fields if defaults[name] is not Undefined)
 
+        renamed = any(f.out_name not in (None, name) for name, f in fields.items())
+
         def input_object(value: Any) -> dict[str, Any] | None:
             if value is None:
                 if non_null:
@@ -283,8 +289,30 @@ class FastCoercion:
                 return None
             if not isinstance(value, dict) or (required and not required <= value.keys()):
                 raise _Fail
-            out: dict[str, Any] = {}
+            if renamed:
+                return renaming(value)
+            # The value itself while every field is its own coercion (what clients send),
+            # else a copy: the same keys in the same order, coerced values in place.
+            out: dict[str, Any] | None = None
             # Over the given keys only (a 15-field insert input usually gets 8 of them).
+            for name, item in value.items():
+                _, fast_type, fast_values, coerce = specs.get(name) or spec(name)
+                if type(item) is fast_type and (fast_values is None or item in fast_values):
+                    continue
+                coerced = coerce(item)
+                if coerced is not item:
+                    if out is None:
+                        out = dict(value)
+                    out[name] = coerced
+            for name, _, default in defaulted:
+                if name not in value:
+                    if out is None:
+                        out = dict(value)
+                    out[name] = default
+            return value if out is None else out
+
+        def renaming(value: dict[str, Any]) -> dict[str, Any]:
+            out: dict[str, Any] = {}
             for name, item in value.items():
                 out_name, fast_type, fast_values, coerce = specs.get(name) or spec(name)
                 if type(item) is fast_type and (fast_values is None or item in fast_values):
