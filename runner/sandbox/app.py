@@ -227,7 +227,8 @@ def _secret_ok(expected: str | None, given: str | None) -> bool:
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    text = body if isinstance(body, RawJson) else json.dumps(body, separators=(",", ":"))
+    text = (body if isinstance(body, RawJson | bytes)
+            else json.dumps(body, separators=(",", ":")))
     return Response(text, status, headers, media_type="application/json")
 
 
@@ -297,9 +298,9 @@ def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | Non
                 sb.stats.root_fields[name] += 1
             if outcome.wrote and "errors" not in outcome.body:
                 drop_after_commit(request)
-            bodies.append(outcome.text())
-        return _json(RawJson("[" + ",".join(bodies) + "]" if isinstance(payload, list)
-                             else bodies[0]))
+            bodies.append(outcome.encoded())
+        return _json(b"[" + b",".join(bodies) + b"]" if isinstance(payload, list)
+                     else bodies[0])
 
     async def fleet_endpoint(request: Request) -> Response:
         if request.headers.get("x-avala-api-key") is None and sb.api_key is not None:

@@ -78,8 +78,11 @@ def paused_gc() -> Iterator[None]:
         gc.enable()
 
 
-class JsonText(str):
-    """A value already serialized as JSON (by SQLite): sent as it is."""
+@dataclass(frozen=True)
+class SqlJson:
+    """A root field's value SQLite already serialized (UTF-8 JSON): sent as it is."""
+
+    encoded: bytes
 
 
 @dataclass(frozen=True)
@@ -91,15 +94,19 @@ class Outcome:
     root_fields: tuple[str, ...]
     wrote: bool
 
-    def text(self) -> str:
-        """The body as JSON text (root fields SQLite serialized are spliced in as they are)."""
+    def encoded(self) -> bytes:
+        """The body as UTF-8 JSON (root fields SQLite serialized spliced in as they are: a
+        big read's megabytes are copied once)."""
         data = self.body.get("data")
-        if not (isinstance(data, dict) and any(isinstance(v, JsonText) for v in data.values())):
-            return json.dumps(self.body, separators=(",", ":"))
-        fields = ",".join(json.dumps(k) + ":" + (v if isinstance(v, JsonText) else
-                                                 json.dumps(v, separators=(",", ":")))
-                          for k, v in data.items())
-        return '{"data":{' + fields + "}}"
+        if not (isinstance(data, dict) and any(isinstance(v, SqlJson) for v in data.values())):
+            return json.dumps(self.body, separators=(",", ":")).encode()
+        parts = [b'{"data":{']
+        for i, (k, v) in enumerate(data.items()):
+            parts.append((b"," if i else b"") + json.dumps(k).encode() + b":")
+            parts.append(v.encoded if isinstance(v, SqlJson)
+                         else json.dumps(v, separators=(",", ":")).encode())
+        parts.append(b"}}")
+        return b"".join(parts)
 
 
 class _NotCompiled(Exception):
@@ -285,7 +292,9 @@ class ControlPlane:
         if op == "select":
             compiled = self._json_select(req, table, args, nodes)
             if compiled is not None:
-                return JsonText(self.conn.execute(*compiled).fetchone()[0])
+                sql, params = compiled  # as bytes: no decoding, nor encoding again
+                return SqlJson(self.conn.execute(f"SELECT CAST(({sql}) AS BLOB)",
+                                                 params).fetchone()[0])
             return self._render(req, table, self._select(table, args), nodes)
         if op == "by_pk":
             rows = self._rows_by_ids(table, [parse_uuid(args["id"])])
