@@ -22,7 +22,7 @@ class _RowByRow(Exception):
     """This insert cannot be batched: write it row by row."""
 
 
-Row = list[Any]
+_Values = list[Any]  # one row's values, in its shape's column order
 
 
 @dataclass
@@ -32,7 +32,7 @@ class _Batch:
 
     table: str
     conflict: str
-    runs: list[tuple[tuple[str, ...], list[Row]]] = field(default_factory=list)
+    runs: list[tuple[tuple[str, ...], list[_Values]]] = field(default_factory=list)
     size: int = 0
 
 
@@ -116,7 +116,7 @@ class Writer:
         # for array relations, each child's parent id.
         related: dict[str, tuple[Relation, Any, list[dict[str, Any]], list[Any]]] = {}
         keys: tuple[str, ...] | None = None
-        run: list[Row] = []
+        run: list[_Values] = []
         for index, obj in enumerate(objects):
             if tuple(obj) != keys:  # the objects of a request mostly share one shape
                 keys = tuple(obj)
