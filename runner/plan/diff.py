@@ -41,7 +41,8 @@ def plan_changes(
     *, fingerprint: bool = True,
 ) -> Plan:
     """Compare what the campaigns declare with what the control plane holds (without
-    `fingerprint`, the plan's is "": apply's verifying plans only need their writes)."""
+    `fingerprint`, the plan's is "": apply's verifying plans only need their writes, and
+    need not keep the state they read)."""
     options = options or PlanOptions()
     builder = _Builder(actual, now, options)
     if not options.destroy:
@@ -62,7 +63,7 @@ def plan_changes(
         desired=desired,
         options=options,
         now=now,
-        fingerprint=actual.fingerprint() if fingerprint else "",
+        state=actual if fingerprint else None,
         versions=actual.versions,
         owned_ids=frozenset([*(s.id for s in actual.sessions),
                              *(version_id(c) for c, _token in actual.versions)]),

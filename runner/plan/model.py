@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from json.encoder import encode_basestring_ascii
 from typing import Any, Literal
 
@@ -222,12 +223,19 @@ class Plan:
     desired: Desired
     options: PlanOptions
     now: dt.datetime
-    fingerprint: str  # of the actual state the plan was made against
+    # The actual state the plan was made against: `fingerprint` digests it when asked (saved
+    # plans, `-o json`); a plan only shown or applied never pays for it. None: no digest.
+    state: Actual | None = field(default=None, repr=False, compare=False)
     versions: tuple[tuple[str, int], ...] = ()  # version tokens read (compare-and-set)
     recordings: tuple[RecordingPlan, ...] = field(default=())  # fleet recording changes
     # Ids of the sessions and version rows the read found owned by the plan's campaigns:
     # `plan`'s findings read need not fetch them again (findings skip them anyway).
     owned_ids: frozenset[str] = field(default=frozenset())
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """The digest of the actual state the plan was made against ("" without one)."""
+        return self.state.fingerprint() if self.state is not None else ""
 
     @property
     def effective(self) -> tuple[Change, ...]:

@@ -290,3 +290,16 @@ def test_fingerprint_digest_is_pinned() -> None:
     actual = dataclasses.replace(actual_from(desired.sessions[:2]), versions=(("lab", 7),))
     assert actual.fingerprint() == (
         "sha256:4b52f55a9dd27118e588415f7fda1a2759d09134eaa2b59277358d4b9b408cd7")
+
+
+def test_plan_fingerprint_is_its_states_digest_taken_when_asked() -> None:
+    desired = compile_campaigns([campaign("lab", recurring_days=frozenset(range(1, 8)))], NOW)
+    actual = dataclasses.replace(actual_from(desired.sessions[:2]), versions=(("lab", 7),))
+    plan = plan_changes(desired, actual, NOW)
+    assert "fingerprint" not in vars(plan)  # not digested until someone asks
+    assert plan.fingerprint == actual.fingerprint()
+    assert json.loads(render_json(plan))["fingerprint"] == actual.fingerprint()
+    # A replaced plan (recordings added) digests the same state.
+    assert dataclasses.replace(plan, recordings=()).fingerprint == actual.fingerprint()
+    verifying = plan_changes(desired, actual, NOW, fingerprint=False)
+    assert verifying.fingerprint == "" and verifying.state is None
