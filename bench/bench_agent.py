@@ -9,7 +9,9 @@
    one standby campaign of `--bursts` bursts (50 ms record / 50 ms pause), driven by the ops
    `campaign run` uses, then by an agent that also reconciles the 1,000 campaigns, with an
    `--agent-interval` short enough that its passes fall inside the bursts (the worst case: a
-   real agent passes every 5 minutes). Alternated `--rounds` times so machine noise hits both.
+   real agent passes every 5 minutes). Alternated `--rounds` times (every other round in
+   reverse order) so machine noise hits both; the p99 ratio comes with a 95% bootstrap
+   interval, since a p99 of a few hundred bursts rests on its few latest.
 
 Every figure is reported at each `--rtt-ms` (the sandbox's latency fault: that many ms added
 to every request; default 0 and 20).
@@ -25,6 +27,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -230,40 +233,66 @@ class LoadAgent:
 
 async def lateness(backends: Backends, sandbox: Sandbox, root: Path, files: Path,
                    args: argparse.Namespace, rtt: float) -> None:
-    alone: list[float] = []
-    loaded: list[float] = []
-    theirs: list[float] = []
+    samples: dict[str, list[float]] = {"alone": [], "loaded": [], "agent": []}
     passes = 0
     interval = parse_duration(args.agent_interval)
-    for round_ in range(args.rounds):
-        tag = f"{int(rtt)}-{round_}"
+
+    async def alone(tag: str) -> None:
         path = write_burst_campaign(root / f"run-{tag}.yaml", f"bench-run-{tag}", "run",
                                     args.bursts, dt.datetime.now(dt.timezone.utc))
-        alone.extend(await run_bursts(backends, path))
+        samples["alone"].extend(await run_bursts(backends, path))
+
+    async def loaded(tag: str) -> None:
         load = LoadAgent(sandbox, root, files, args.agent_interval)
         try:
             path = write_burst_campaign(root / f"run-load-{tag}.yaml", f"bench-load-{tag}",
                                         "run", args.bursts, dt.datetime.now(dt.timezone.utc))
-            loaded.extend(await run_bursts(backends, path))
+            samples["loaded"].extend(await run_bursts(backends, path))
         finally:
             load.stop()
+
+    async def agent(tag: str) -> None:
+        nonlocal passes
         name = f"bench-agent-{tag}"
         burst_file = write_burst_campaign(files / f"{name}.yaml", name, "agent", args.bursts,
                                           dt.datetime.now(dt.timezone.utc))
         got, seen = await agent_bursts(backends, files, interval, name)
         burst_file.unlink()
-        theirs.extend(got)
+        samples["agent"].extend(got)
         passes += seen
-    print(f"   `campaign run` alone             : {figures(alone)}")
-    print(f"   `campaign run` + the same passes : {figures(loaded)}  (an agent over the "
-          f"{args.campaigns} scheduled campaigns in another process, same interval)")
-    print(f"   agent                            : {figures(theirs)}  ({passes} pass(es) over "
-          f"{args.campaigns} campaigns ran during its bursts)")
-    base = max(percentile(loaded, 99), 1e-6)
-    ratio = percentile(theirs, 99) / base
-    print(f"   agent / run at p99, same backend load: {ratio:.2f}x (goal <= 1.2x: "
-          f"{'MET' if ratio <= 1.2 else 'MISSED'}); agent / run alone: "
-          f"{percentile(theirs, 99) / max(percentile(alone, 99), 1e-6):.2f}x")
+
+    order = [alone, loaded, agent]
+    for round_ in range(args.rounds):
+        # Every other round in reverse order: a drift of the machine's load over the run
+        # (neighbours starting or stopping) then falls on both sides alike.
+        for variant in (order if round_ % 2 == 0 else order[::-1]):
+            await variant(f"{int(rtt)}-{round_}")
+    print(f"   `campaign run` alone             : {figures(samples['alone'])}")
+    print(f"   `campaign run` + the same passes : {figures(samples['loaded'])}  (an agent over "
+          f"the {args.campaigns} scheduled campaigns in another process, same interval)")
+    print(f"   agent                            : {figures(samples['agent'])}  ({passes} "
+          f"pass(es) over {args.campaigns} campaigns ran during its bursts)")
+    ratio = p99_ratio(samples["agent"], samples["loaded"])
+    low, high = bootstrap_ratio(samples["agent"], samples["loaded"])
+    print(f"   agent / run at p99, same backend load: {ratio:.2f}x, 95% bootstrap interval "
+          f"{low:.2f}x .. {high:.2f}x (goal <= 1.2x: {'MET' if ratio <= 1.2 else 'MISSED'}); "
+          f"agent / run alone: {p99_ratio(samples['agent'], samples['alone']):.2f}x")
+
+
+def p99_ratio(ours: list[float], base: list[float]) -> float:
+    return percentile(ours, 99) / max(percentile(base, 99), 1e-6)
+
+
+def bootstrap_ratio(ours: list[float], base: list[float], draws: int = 2000
+                    ) -> tuple[float, float]:
+    """The 2.5th and 97.5th percentiles of the p99 ratio over resamples of both sides: how
+    far the ratio itself moves with which bursts happened to be late (p99 of a few hundred
+    samples rests on its few largest)."""
+    rng = random.Random(15)
+    ratios = sorted(
+        p99_ratio(rng.choices(ours, k=len(ours)), rng.choices(base, k=len(base)))
+        for _ in range(draws))
+    return ratios[int(draws * 0.025)], ratios[int(draws * 0.975) - 1]
 
 
 async def main(args: argparse.Namespace) -> None:

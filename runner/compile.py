@@ -8,7 +8,9 @@ from that name (docs/reconciler.md).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from runner.states import SessionState
 
 # Fixed forever: changing it would orphan every object ever created by the tool.
 NAMESPACE = uuid.UUID("6f1c7c1e-4b0e-5b8a-9d3e-2a64c0a7f5b1")
+NAMESPACE_BYTES = NAMESPACE.bytes
 DEFAULT_HORIZON = dt.timedelta(days=14)
 VERSION_KEY = "version"  # reserved key: `<campaign>#version` is the campaign's version row
 
@@ -41,27 +44,47 @@ def session_name(campaign: str, key: str) -> str:
 
 def session_id(campaign: str, key: str) -> str:
     """The id of the session of `campaign` for occurrence `key`."""
-    return str(uuid.uuid5(NAMESPACE, f"{campaign}/session/{key}"))
+    return _uuid5(NAMESPACE_BYTES, f"{campaign}/session/{key}")
 
 
 def record_id(session: str, model: str, serial: str) -> str:
     """The id of a record of camera (model, serial) in the session with id `session`."""
-    return str(uuid.uuid5(uuid.UUID(session), f"record/{model}/{serial}"))
+    return _uuid5(_uuid_bytes(session), f"record/{model}/{serial}")
 
 
 def stream_id(record: str, stream_type: str) -> str:
     """The id of the `stream_type` stream of the record with id `record`."""
-    return str(uuid.uuid5(uuid.UUID(record), f"stream/{stream_type}"))
+    return _uuid5(_uuid_bytes(record), f"stream/{stream_type}")
 
 
 def storage_id(session: str) -> str:
     """The id of the storage row of the session with id `session`."""
-    return str(uuid.uuid5(uuid.UUID(session), "storage"))
+    return _uuid5(_uuid_bytes(session), "storage")
 
 
 def version_id(campaign: str) -> str:
     """The id of the campaign's version row (a Stopped session `<campaign>#version`)."""
-    return str(uuid.uuid5(NAMESPACE, f"{campaign}/version"))
+    return _uuid5(NAMESPACE_BYTES, f"{campaign}/version")
+
+
+def _uuid5(namespace: bytes, name: str) -> str:
+    """`str(uuid.uuid5(UUID(bytes=namespace), name))` without the UUID objects (a third of
+    the time: a plan of 10,000 sessions derives 130,000 ids)."""
+    digest = bytearray(hashlib.sha1(namespace + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    x = digest.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+
+
+def _uuid_bytes(text: str) -> bytes:
+    """`uuid.UUID(text).bytes`, quicker for the canonical form our ids have."""
+    if len(text) == 36 and text[8] == text[13] == text[18] == text[23] == "-":
+        with contextlib.suppress(ValueError):
+            raw = bytes.fromhex(text.replace("-", ""))
+            if len(raw) == 16:  # 32 hex digits (fromhex would skip whitespace)
+                return raw
+    return uuid.UUID(text).bytes
 
 
 def owner_of(name: str, id_: str) -> tuple[str, str] | None:
@@ -153,7 +176,7 @@ class DesiredSession:
             seconds = min(seconds, self.record_seconds)
         if self.max_time_seconds > 0:
             seconds = min(seconds, self.max_time_seconds)
-        bits_per_second = sum(s.bitrate for r in self.records for s in r.streams)
+        bits_per_second = sum([s.bitrate for r in self.records for s in r.streams])
         return bits_per_second * seconds / 8 / 1_000_000
 
 

@@ -66,6 +66,8 @@ class PassWorker:
             return await asyncio.shield(answer)
         except asyncio.CancelledError:
             self.close()  # abandon the pass: its writes are single transactions
+            # The receiver then ends on the closed pipe: its error is expected, not news.
+            answer.add_done_callback(_discard_outcome)
             raise
 
     def close(self) -> None:
@@ -107,6 +109,11 @@ class PassWorker:
                 return message[1], message[2]
             else:
                 raise _ERRORS[message[1]](message[2])
+
+
+def _discard_outcome(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved: asyncio does not log it as never retrieved
 
 
 def _stop_child(process: multiprocessing.process.BaseProcess, conn: Connection) -> None:

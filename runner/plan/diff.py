@@ -41,7 +41,8 @@ def plan_changes(
     *, fingerprint: bool = True,
 ) -> Plan:
     """Compare what the campaigns declare with what the control plane holds (without
-    `fingerprint`, the plan's is "": apply's verifying plans only need their writes)."""
+    `fingerprint`, the plan's is "": apply's verifying plans only need their writes, and
+    need not keep the state they read)."""
     options = options or PlanOptions()
     builder = _Builder(actual, now, options)
     if not options.destroy:
@@ -62,7 +63,7 @@ def plan_changes(
         desired=desired,
         options=options,
         now=now,
-        fingerprint=actual.fingerprint() if fingerprint else "",
+        state=actual if fingerprint else None,
         versions=actual.versions,
         owned_ids=frozenset([*(s.id for s in actual.sessions),
                              *(version_id(c) for c, _token in actual.versions)]),
@@ -107,26 +108,31 @@ class _Builder:
                     "under it)" if others else "")
             missing.append(f"{where}: camera {key[0]} {key[1]} is not registered in the control "
                            f"plane{hint}")
-        if not missing:
-            return
-        advice = ("fix the model/serial or register the camera (`campaign cameras` lists the "
-                  "registered ones)")
-        if len(missing) == 1:  # one line, as every error is
-            raise PlanError(f"{missing[0]}; {advice}")
-        # Several: one line each, so every file:line:col stays clickable.
-        raise PlanError(f"{len(missing)} cameras are not registered in the control plane; "
-                        f"{advice}:\n  " + "\n  ".join(missing))
+        if missing:
+            advice = ("fix the model/serial or register the camera (`campaign cameras` lists "
+                      "the registered ones)")
+            if len(missing) == 1:  # one line, as every error is
+                raise PlanError(f"{missing[0]}; {advice}")
+            # Several: one line each, so every file:line:col stays clickable.
+            raise PlanError(f"{len(missing)} cameras are not registered in the control plane; "
+                            f"{advice}:\n  " + "\n  ".join(missing))
+        # Every camera is registered: warn (once, at its first use) about one the control
+        # plane puts on another device than the campaign says.
         seen: set[tuple[str, str]] = set()
         for session in desired.sessions:
             for record in session.records:
                 key = (record.model, record.serial)
+                if key in seen:
+                    continue
+                seen.add(key)
                 camera = self.actual.cameras[key]
-                if key not in seen and camera.device_id != record.device:
+                if camera.device_id != record.device:
                     self.warnings.append(
                         f"{record.location}: camera {key[0]} {key[1]} belongs to device "
                         f"{camera.device_id} in the control plane, not {record.device}"
                     )
-                seen.add(key)
+            if len(seen) == len(desired.cameras):
+                break  # every camera had its first use: no later record can add a warning
 
     # -- one declared session -------------------------------------------------------------
 
@@ -141,8 +147,12 @@ class _Builder:
             self._create(want, estimate)
             return
         changes: list[Change] = []
-        before, after = have.columns(), want.columns()
-        changed = {k for k in after if before.get(k) != after[k]}
+        before: dict[str, object] = {}
+        after: dict[str, object] = {}
+        changed: set[str] = set()
+        if not _same_columns(want, have):
+            before, after = have.columns(), want.columns()
+            changed = {k for k in after if before.get(k) != after[k]}
         restart = have.state == STARTED and bool(changed - LIVE_COLUMNS)
         record_changes = self._records(want, have)
         if have.state == STARTED and record_changes:
@@ -285,6 +295,8 @@ class _Builder:
                     id=stream.id, session=session, after=after, reason="stream added",
                 ))
                 continue
+            if _same_stream(got.columns, after):
+                continue
             changed = sorted(k for k in after if got.columns.get(k) != after[k])
             if changed:
                 out.append(Change(
@@ -329,6 +341,21 @@ class _Builder:
         if blocked:
             self.changes[first:] = _blocked(self.changes[first:])
         self.delete_sessions.append(have.id)
+
+
+def _same_columns(want: DesiredSession, have: ActualSession) -> bool:
+    """A shortcut for the common case: True only when comparing `have.columns()` with
+    `want.columns()` would find no difference (equal moments have equal `utc_text`); False
+    means "compare them"."""
+    return (have.start == want.start and have.end == want.end and have.name == want.name
+            and have.mode == want.mode and have.max_time_seconds == want.max_time_seconds
+            and have.max_size_megabytes == want.max_size_megabytes)
+
+
+def _same_stream(have: dict[str, object], want: dict[str, object]) -> bool:
+    """A shortcut for the common case: equal columns (one dict comparison) change nothing;
+    False means "compare them column by column"."""
+    return have == want
 
 
 def _noop_reason(want: DesiredSession, have: ActualSession) -> str:

@@ -10,13 +10,14 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
+from json.encoder import encode_basestring_ascii
 from typing import Any, Literal
 
 from runner.compile import Desired, DesiredSession, utc_text
 from runner.recordings.model import RecordingPlan
 from runner.states import SessionState
 
-FINGERPRINT_BATCH = 256  # sessions hashed per json.dumps call
 Action = Literal["create", "update", "replace", "delete", "no-op"]
 Kind = Literal["session", "record", "stream"]
 
@@ -91,22 +92,45 @@ class Actual:
 
     def fingerprint(self) -> str:
         """A digest of everything a plan depends on (runtime totals excluded): the sha256
-        of `json.dumps([sessions, cameras, versions], sort_keys=True)`, hashed a batch of
-        sessions at a time (the same bytes, without holding the whole text at once)."""
+        of `json.dumps([sessions, cameras, versions], sort_keys=True, default=str)` (saved
+        plans carry it), the text written a session at a time without json.dumps' walk: the
+        streams' columns are a few shared dicts, each encoded once."""
         digest = hashlib.sha256(b"[[")
-        ordered = sorted(self.sessions, key=lambda s: s.id)
-        for first in range(0, len(ordered), FINGERPRINT_BATCH):
-            entries = [[s.id, s.columns(), s.state, [
-                [r.id, r.camera_id, [[t.id, sorted(t.columns.items())] for t in r.streams]]
-                for r in s.records
-            ]] for s in ordered[first:first + FINGERPRINT_BATCH]]
-            # A list's JSON is its items' joined by ", ": strip the brackets of each batch.
-            text = json.dumps(entries, sort_keys=True, default=str)[1:-1]
-            digest.update(((", " if first else "") + text).encode())
+        streams: dict[int, str] = {}  # id(columns) -> its JSON (the dicts live as long as self)
+        separator = ""
+        for s in sorted(self.sessions, key=lambda s: s.id):
+            records = []
+            for r in s.records:
+                texts = []
+                for t in r.streams:
+                    columns = streams.get(id(t.columns))
+                    if columns is None:
+                        columns = streams[id(t.columns)] = _json(sorted(t.columns.items()))
+                    texts.append(f"[{_json(t.id)}, {columns}]")
+                records.append(f"[{_json(r.id)}, {_json(r.camera_id)}, [{', '.join(texts)}]]")
+            # s.columns() with its keys sorted, as sort_keys writes them.
+            columns = (f'{{"endDate": {_json(utc_text(s.end))}, '
+                       f'"maxSizeMegabytes": {_json(s.max_size_megabytes)}, '
+                       f'"maxTimeSeconds": {_json(s.max_time_seconds)}, '
+                       f'"mode": {_json(s.mode)}, "name": {_json(s.name)}, '
+                       f'"startDate": {_json(utc_text(s.start))}}}')
+            text = (f"{separator}[{_json(s.id)}, {columns}, {_json(s.state)}, "
+                    f"[{', '.join(records)}]]")
+            digest.update(text.encode())
+            separator = ", "
         cams = sorted([k[0], k[1], c.id] for k, c in self.cameras.items())
         rest = [cams, list(self.versions)]
-        digest.update(("], " + json.dumps(rest, sort_keys=True, default=str)[1:]).encode())
+        digest.update(("], " + _json(rest)[1:]).encode())
         return "sha256:" + digest.hexdigest()
+
+
+def _json(value: object) -> str:
+    """`json.dumps(value, sort_keys=True, default=str)`, quicker for a plain str or int."""
+    if type(value) is str:
+        return encode_basestring_ascii(value)
+    if type(value) is int:
+        return int.__repr__(value)
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,12 +223,19 @@ class Plan:
     desired: Desired
     options: PlanOptions
     now: dt.datetime
-    fingerprint: str  # of the actual state the plan was made against
+    # The actual state the plan was made against: `fingerprint` digests it when asked (saved
+    # plans, `-o json`); a plan only shown or applied never pays for it. None: no digest.
+    state: Actual | None = field(default=None, repr=False, compare=False)
     versions: tuple[tuple[str, int], ...] = ()  # version tokens read (compare-and-set)
     recordings: tuple[RecordingPlan, ...] = field(default=())  # fleet recording changes
     # Ids of the sessions and version rows the read found owned by the plan's campaigns:
     # `plan`'s findings read need not fetch them again (findings skip them anyway).
     owned_ids: frozenset[str] = field(default=frozenset())
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """The digest of the actual state the plan was made against ("" without one)."""
+        return self.state.fingerprint() if self.state is not None else ""
 
     @property
     def effective(self) -> tuple[Change, ...]:

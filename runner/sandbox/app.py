@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from runner.sandbox import devices
 from runner.sandbox import seed as seeding
 from runner.sandbox.errors import HasuraError
-from runner.sandbox.execution import ControlPlane
+from runner.sandbox.execution import ControlPlane, paused_gc
 from runner.sandbox.fleet import FleetApi, FleetError, RawJson
 from runner.sandbox.naming import NAMINGS, Naming
 from runner.sandbox.store import connect, get_meta, set_meta, transaction
@@ -227,7 +227,8 @@ def _secret_ok(expected: str | None, given: str | None) -> bool:
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    text = body if isinstance(body, RawJson) else json.dumps(body, separators=(",", ":"))
+    text = (body if isinstance(body, RawJson | bytes)
+            else json.dumps(body, separators=(",", ":")))
     return Response(text, status, headers, media_type="application/json")
 
 
@@ -273,8 +274,15 @@ def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | Non
         fault = await faulted(request, "graphql")
         if fault is not None:
             return fault
+        body = await request.body()
+        # The collector paused from the JSON decoding on: a big insert's million objects
+        # are freed by reference counting when `graphql_answer` returns, before it resumes.
+        with paused_gc():
+            return graphql_answer(request, body)
+
+    def graphql_answer(request: Request, body: bytes) -> Response:
         try:
-            payload = json.loads(await request.body())
+            payload = json.loads(body)
         except ValueError:
             return _json(HasuraError("Error in $: Failed reading: not a valid json value",
                                      "parse-failed").body())
@@ -290,9 +298,9 @@ def create_app(db_path: str | Path, admin_secret: str | None, api_key: str | Non
                 sb.stats.root_fields[name] += 1
             if outcome.wrote and "errors" not in outcome.body:
                 drop_after_commit(request)
-            bodies.append(outcome.text())
-        return _json(RawJson("[" + ",".join(bodies) + "]" if isinstance(payload, list)
-                             else bodies[0]))
+            bodies.append(outcome.encoded())
+        return _json(b"[" + b",".join(bodies) + b"]" if isinstance(payload, list)
+                     else bodies[0])
 
     async def fleet_endpoint(request: Request) -> Response:
         if request.headers.get("x-avala-api-key") is None and sb.api_key is not None:

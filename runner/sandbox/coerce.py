@@ -10,7 +10,8 @@ as Hasura v1 did); `numeric_strings_to_ints` applies the same rule before graphq
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import operator
+from collections.abc import Callable, Collection, Container
 from typing import Any
 
 from graphql import (
@@ -122,12 +123,22 @@ def numeric_strings_to_ints(schema: GraphQLSchema,
     return out
 
 
-class FastCoercion:
-    """Compiles one coercer per input type of a schema, lazily."""
+class _NoFastPath:
+    """The fast-path type of fields that always take their coercer (no value is one)."""
 
-    def __init__(self, schema: GraphQLSchema, numeric_strings: bool = False) -> None:
+
+class FastCoercion:
+    """Compiles one coercer per input type of a schema, lazily.
+
+    `text_scalars` names custom scalars whose parser takes any JSON string as it is (the
+    sandbox's uuid and timestamp): a string for one needs no call to the parser.
+    """
+
+    def __init__(self, schema: GraphQLSchema, numeric_strings: bool = False,
+                 text_scalars: Collection[str] = ()) -> None:
         self.schema = schema
         self._builtin = {**_BUILTIN, "Int": _lenient_int} if numeric_strings else _BUILTIN
+        self._text_scalars = frozenset(text_scalars)
         self._compiled: dict[str, Coercer] = {}
 
     def coerce_variables(self, definitions: Collection[VariableDefinitionNode],
@@ -163,31 +174,47 @@ class FastCoercion:
         return found
 
     def _build(self, type_: GraphQLInputType) -> Coercer:
-        if isinstance(type_, GraphQLNonNull):
-            inner_nn = self._coercer(type_.of_type)
-
-            def non_null(value: Any) -> Any:
+        """A coercer for `type_`, null included (input objects and lists check it
+        themselves: one call per value fewer)."""
+        non_null = isinstance(type_, GraphQLNonNull)
+        inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+        if isinstance(inner, GraphQLInputObjectType):
+            return self._input_object(inner, non_null)
+        if isinstance(inner, GraphQLList):
+            return self._list(inner, non_null)
+        nullable = self._build_nullable(inner)
+        if non_null:
+            def non_null_value(value: Any) -> Any:
                 if value is None:
                     raise _Fail
-                return inner_nn(value)
-            return non_null
-        nullable = self._build_nullable(type_)
+                return nullable(value)
+            return non_null_value
 
         def maybe_null(value: Any) -> Any:
             return None if value is None else nullable(value)
         return maybe_null
 
-    def _build_nullable(self, type_: GraphQLInputType) -> Coercer:
-        if isinstance(type_, GraphQLList):
-            item = self._coercer(type_.of_type)
+    def _list(self, type_: GraphQLList[Any], non_null: bool) -> Coercer:
+        item = self._coercer(type_.of_type)
+        fast_type, fast_values = self._fast_path(type_.of_type)
 
-            def as_list(value: Any) -> list[Any]:
-                if isinstance(value, list):
-                    return [item(v) for v in value]
+        def as_list(value: Any) -> list[Any] | None:
+            if value is None:
+                if non_null:
+                    raise _Fail
+                return None
+            if not isinstance(value, list):
                 return [item(value)]  # a single value where a list is expected
-            return as_list
-        if isinstance(type_, GraphQLInputObjectType):
-            return self._input_object(type_)
+            if fast_type is not _NoFastPath:  # e.g. an on_conflict's update_columns
+                coerced = [v if type(v) is fast_type and (fast_values is None or v in fast_values)
+                           else item(v) for v in value]
+            else:
+                coerced = [item(v) for v in value]
+            # The list itself if every item is (so the object holding it need not be copied).
+            return value if all(map(operator.is_, coerced, value)) else coerced
+        return as_list
+
+    def _build_nullable(self, type_: GraphQLInputType) -> Coercer:
         if isinstance(type_, GraphQLEnumType):
             values = {name: v.value for name, v in type_.values.items()}
 
@@ -213,7 +240,22 @@ class FastCoercion:
             return custom
         raise _Fail
 
-    def _input_object(self, type_: GraphQLInputObjectType) -> Coercer:
+    def _fast_path(self, type_: GraphQLInputType) -> tuple[type, Container[Any] | None]:
+        """(T, values) such that a field value of exactly type T (and in `values`, if given)
+        is its own coercion: the input object keeps it without a call."""
+        if isinstance(type_, GraphQLNonNull):
+            type_ = type_.of_type  # null is never of the fast type: it takes the coercer
+        if isinstance(type_, GraphQLEnumType):
+            if all(v.value == name for name, v in type_.values.items()):
+                return str, frozenset(type_.values)
+        elif isinstance(type_, GraphQLScalarType):
+            if type_.name in self._text_scalars:
+                return str, None
+            if type_.name in _BUILTIN:  # Int: 32 bits; a float or (lenient) a string is not
+                return _FAST_BUILTIN[type_.name]
+        return _NoFastPath, None
+
+    def _input_object(self, type_: GraphQLInputObjectType, non_null: bool) -> Coercer:
         fields = type_.fields
         if type_.is_one_of:
             return _refuse  # oneOf rules: graphql-core's business
@@ -221,34 +263,72 @@ class FastCoercion:
         required = frozenset(name for name, f in fields.items()
                              if isinstance(f.type, GraphQLNonNull)
                              and defaults[name] is Undefined)
-        names = tuple(fields)
-        out_names = {name: f.out_name or name for name, f in fields.items()}
-        coercers: dict[str, Coercer] = {}
+        # Per field given: (out name, fast-path type and values, coercer); built on first
+        # use, since input types refer to themselves (`_and: [T_bool_exp!]`).
+        specs: dict[str, tuple[str, type, Container[Any] | None, Coercer]] = {}
 
-        def field_coercer(name: str) -> Coercer:
-            found = coercers.get(name)
-            if found is None:
-                found = coercers[name] = self._coercer(fields[name].type)
+        def spec(name: str) -> tuple[str, type, Container[Any] | None, Coercer]:
+            field = fields.get(name)
+            if field is None:
+                raise _Fail  # not a field of the type
+            fast_type, fast_values = self._fast_path(field.type)
+            found = specs[name] = (field.out_name or name, fast_type, fast_values,
+                                   self._coercer(field.type))
             return found
 
-        field_names = frozenset(fields)
         # Fields with a default the input may omit (Hasura's inputs have none, in practice).
-        defaulted = tuple((name, out_names[name], defaults[name]) for name in names
-                          if defaults[name] is not Undefined)
+        defaulted = tuple((name, fields[name].out_name or name, defaults[name])
+                          for name in fields if defaults[name] is not Undefined)
 
-        def input_object(value: Any) -> dict[str, Any]:
+        renamed = any(f.out_name not in (None, name) for name, f in fields.items())
+
+        def input_object(value: Any) -> dict[str, Any] | None:
+            if value is None:
+                if non_null:
+                    raise _Fail
+                return None
+            if not isinstance(value, dict) or (required and not required <= value.keys()):
+                raise _Fail
+            if renamed:
+                return renaming(value)
+            # The value itself while every field is its own coercion (what clients send),
+            # else a copy: the same keys in the same order, coerced values in place.
+            out: dict[str, Any] | None = None
             # Over the given keys only (a 15-field insert input usually gets 8 of them).
-            if not isinstance(value, dict) or not value.keys() <= field_names:
-                raise _Fail
-            if required and not required <= value.keys():
-                raise _Fail
-            out = {out_names[name]: (coercers.get(name) or field_coercer(name))(item)
-                   for name, item in value.items()}
+            for name, item in value.items():
+                _, fast_type, fast_values, coerce = specs.get(name) or spec(name)
+                if type(item) is fast_type and (fast_values is None or item in fast_values):
+                    continue
+                coerced = coerce(item)
+                if coerced is not item:
+                    if out is None:
+                        out = dict(value)
+                    out[name] = coerced
+            for name, _, default in defaulted:
+                if name not in value:
+                    if out is None:
+                        out = dict(value)
+                    out[name] = default
+            return value if out is None else out
+
+        def renaming(value: dict[str, Any]) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for name, item in value.items():
+                out_name, fast_type, fast_values, coerce = specs.get(name) or spec(name)
+                if type(item) is fast_type and (fast_values is None or item in fast_values):
+                    out[out_name] = item
+                else:
+                    out[out_name] = coerce(item)
             for name, out_name, default in defaulted:
                 if name not in value:
                     out[out_name] = default
             return out
         return input_object
+
+
+_FAST_BUILTIN: dict[str, tuple[type, Container[Any] | None]] = {
+    "Int": (int, range(_INT_MIN, _INT_MAX + 1)), "Float": (float, None), "String": (str, None),
+    "Boolean": (bool, None), "ID": (str, None)}
 
 
 def _refuse(value: Any) -> Any:

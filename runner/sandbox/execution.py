@@ -15,7 +15,8 @@ import gc
 import json
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -45,7 +46,7 @@ from runner.sandbox.documents import pick_operation, used_variables
 from runner.sandbox.errors import HasuraError, Translator, code_of
 from runner.sandbox.naming import Naming
 from runner.sandbox.scalars import format_timestamp, parse_uuid, timestamp_of
-from runner.sandbox.schema import build_control_plane_schema, enum_spellings
+from runner.sandbox.schema import TEXT_SCALARS, build_control_plane_schema, enum_spellings
 from runner.sandbox.sql import SqlBuilder, quote
 from runner.sandbox.store import transaction
 from runner.sandbox.tables import ENUMS, TABLES, Table
@@ -62,8 +63,26 @@ _QUERY_OPS = ("select", "aggregate", "by_pk")
 _JSON_OBJECT_FIELDS = 63
 
 
-class JsonText(str):
-    """A value already serialized as JSON (by SQLite): sent as it is."""
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic collector off for the block (re-entrant). A 25,000-row insert builds a
+    million short-lived objects, freed by reference counting when the request ends: the
+    collector's passes over them (its full ones walk the whole heap) collect nothing."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@dataclass(frozen=True)
+class SqlJson:
+    """A root field's value SQLite already serialized (UTF-8 JSON): sent as it is."""
+
+    encoded: bytes
 
 
 @dataclass(frozen=True)
@@ -75,15 +94,19 @@ class Outcome:
     root_fields: tuple[str, ...]
     wrote: bool
 
-    def text(self) -> str:
-        """The body as JSON text (root fields SQLite serialized are spliced in as they are)."""
+    def encoded(self) -> bytes:
+        """The body as UTF-8 JSON (root fields SQLite serialized spliced in as they are: a
+        big read's megabytes are copied once)."""
         data = self.body.get("data")
-        if not (isinstance(data, dict) and any(isinstance(v, JsonText) for v in data.values())):
-            return json.dumps(self.body, separators=(",", ":"))
-        fields = ",".join(json.dumps(k) + ":" + (v if isinstance(v, JsonText) else
-                                                 json.dumps(v, separators=(",", ":")))
-                          for k, v in data.items())
-        return '{"data":{' + fields + "}}"
+        if not (isinstance(data, dict) and any(isinstance(v, SqlJson) for v in data.values())):
+            return json.dumps(self.body, separators=(",", ":")).encode()
+        parts = [b'{"data":{']
+        for i, (k, v) in enumerate(data.items()):
+            parts.append((b"," if i else b"") + json.dumps(k).encode() + b":")
+            parts.append(v.encoded if isinstance(v, SqlJson)
+                         else json.dumps(v, separators=(",", ":")).encode())
+        parts.append(b"}}")
+        return b"".join(parts)
 
 
 class _NotCompiled(Exception):
@@ -116,7 +139,8 @@ class ControlPlane:
         self._after_write = after_write
         self._docs: OrderedDict[str, DocumentNode | HasuraError] = OrderedDict()
         self._used: dict[tuple[str, str | None], frozenset[str]] = {}
-        self._fast = FastCoercion(self.schema, numeric_strings=not strict)
+        self._fast = FastCoercion(self.schema, numeric_strings=not strict,
+                                  text_scalars=TEXT_SCALARS)
         self._errors = Translator(enum_spellings(self.schema))
         self._sql = SqlBuilder()
         self._writer = Writer(conn, self._sql)
@@ -131,20 +155,16 @@ class ControlPlane:
                                 for r in t.relations if r.kind == "array"}
         self._enum_columns = frozenset((t.name, c.name) for t in TABLES.values()
                                        for c in t.columns if c.type in ENUMS)
+        # A nested relation's JSON inside json_object: as it is where a scalar subquery
+        # keeps the JSON subtype, else re-parsed by json().
+        self._nested = "{}" if subqueries_keep_json(conn) else "json({})"
 
     # -- request entry ----------------------------------------------------------------------
 
     def execute(self, payload: Any) -> Outcome:
         """Run one GraphQL request body (already JSON-decoded); never raises HasuraError."""
-        # A 25,000-row insert builds a million short-lived objects: the cyclic collector's
-        # passes over them cost a tenth of the request and collect nothing.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with paused_gc():
             return self._execute_safely(payload)
-        finally:
-            if collecting:
-                gc.enable()
 
     def _execute_safely(self, payload: Any) -> Outcome:
         try:
@@ -272,7 +292,9 @@ class ControlPlane:
         if op == "select":
             compiled = self._json_select(req, table, args, nodes)
             if compiled is not None:
-                return JsonText(self.conn.execute(*compiled).fetchone()[0])
+                sql, params = compiled  # as bytes: no decoding, nor encoding again
+                return SqlJson(self.conn.execute(f"SELECT CAST(({sql}) AS BLOB)",
+                                                 params).fetchone()[0])
             return self._render(req, table, self._select(table, args), nodes)
         if op == "by_pk":
             rows = self._rows_by_ids(table, [parse_uuid(args["id"])])
@@ -326,28 +348,31 @@ class ControlPlane:
     def _collect(self, req: _Request, selection_sets: Iterable[SelectionSetNode | None],
                  type_name: str) -> dict[str, list[FieldNode]]:
         fields: dict[str, list[FieldNode]] = {}
-
-        def visit(sel: SelectionSetNode | None) -> None:
-            if sel is None:
-                return
-            for node in sel.selections:
-                if not self._included(req, node):
-                    continue
-                if isinstance(node, FieldNode):
-                    key = node.alias.value if node.alias else node.name.value
-                    fields.setdefault(key, []).append(node)
-                elif isinstance(node, InlineFragmentNode):
-                    cond = node.type_condition
-                    if cond is None or cond.name.value == type_name:
-                        visit(node.selection_set)
-                elif isinstance(node, FragmentSpreadNode):
-                    frag = req.fragments.get(node.name.value)
-                    if frag is not None and frag.type_condition.name.value == type_name:
-                        visit(frag.selection_set)
-
         for s in selection_sets:
-            visit(s)
+            self._visit(req, s, type_name, fields)
         return fields
+
+    def _visit(self, req: _Request, sel: SelectionSetNode | None, type_name: str,
+               fields: dict[str, list[FieldNode]]) -> None:
+        # A method, not a recursive closure: a closure would hold the request (and its
+        # variables, a million objects for a big insert) in a reference cycle, freed only
+        # by the next full collection instead of when the request ends.
+        if sel is None:
+            return
+        for node in sel.selections:
+            if not self._included(req, node):
+                continue
+            if isinstance(node, FieldNode):
+                key = node.alias.value if node.alias else node.name.value
+                fields.setdefault(key, []).append(node)
+            elif isinstance(node, InlineFragmentNode):
+                cond = node.type_condition
+                if cond is None or cond.name.value == type_name:
+                    self._visit(req, node.selection_set, type_name, fields)
+            elif isinstance(node, FragmentSpreadNode):
+                frag = req.fragments.get(node.name.value)
+                if frag is not None and frag.type_condition.name.value == type_name:
+                    self._visit(req, frag.selection_set, type_name, fields)
 
     @staticmethod
     def _included(req: _Request, node: Any) -> bool:
@@ -382,15 +407,16 @@ class ControlPlane:
 
     def _json_rows(self, req: _Request, table: Table, args: dict[str, Any],
                    nodes: list[FieldNode], link: str) -> tuple[str, list[Any]]:
-        def projection(alias: str, params: list[Any]) -> str:
-            return self._json_object(req, table, alias, nodes, params) + " AS j"
-
         if args.get("distinct_on"):
             raise _NotCompiled
-        sql, params = self._sql.select(table, args, link, (), projection)
-        # Rows reach the aggregate in the subquery's order (SQLite does not flatten an
-        # ordered subquery into an aggregate).
-        return f"SELECT json_group_array(json(j)) FROM ({sql})", params
+        alias = self._sql.alias()
+        params: list[Any] = []
+        obj = self._json_object(req, table, alias, nodes, params)
+        sql, select_params = self._sql.select(table, args, link, (), alias=alias)
+        # The rows reach the aggregate in the subquery's order (SQLite does not flatten an
+        # ordered subquery into an aggregate); json_object is computed here, not in the
+        # subquery, since a subquery's columns lose the JSON subtype (json() re-parses).
+        return f"SELECT json_group_array({obj}) FROM ({sql}) {alias}", params + select_params
 
     def _json_object(self, req: _Request, table: Table, alias: str, nodes: list[FieldNode],
                      params: list[Any]) -> str:
@@ -422,8 +448,9 @@ class ControlPlane:
                 if rel.kind == "object":
                     inner = self._sql.alias()
                     obj = self._json_object(req, remote, inner, fnodes, params)
-                    expr = (f"json((SELECT {obj} FROM {quote(remote.name)} {inner} "
-                            f'WHERE {inner}.id = {alias}."{rel.column}"))')
+                    link = f'{inner}.id = {alias}."{rel.column}"'
+                    expr = self._nested.format(
+                        f"(SELECT {obj} FROM {quote(remote.name)} {inner} WHERE {link})")
                 else:
                     args = get_argument_values(self._field_def(type_name, name), fnodes[0],
                                                req.variables)
@@ -431,7 +458,7 @@ class ControlPlane:
                     sql, sub = self._json_rows(req, remote, args, fnodes,
                                                f'{{a}}."{rel.column}" = {alias}.id')
                     params += sub
-                    expr = f"json(({sql}))"
+                    expr = self._nested.format(f"({sql})")
             parts.append(f"'{key}', {expr}")
         return "json_object(" + ", ".join(parts) + ")"
 
@@ -558,6 +585,14 @@ class ControlPlane:
             for o, pid in zip(out, parent_ids, strict=True):
                 o[key] = [by_child[id(c)] for c in groups[pid]]
         return out
+
+
+def subqueries_keep_json(conn: sqlite3.Connection) -> bool:
+    """Whether this SQLite passes a scalar subquery's JSON into json_object as JSON (3.40
+    does; if one day it does not, the compiled select wraps nested JSON in json())."""
+    row = conn.execute("SELECT json_object('k', (SELECT json_group_array(json_object('a', x)) "
+                       "FROM (SELECT 1 AS x)))").fetchone()
+    return bool(row[0] == '{"k":[{"a":1}]}')
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -23,14 +23,17 @@ from runner.sandbox.scalars import parse_bigint, string_scalar
 from runner.sandbox.sdl import ORDER_BY_VALUES, build_sdl
 from runner.sandbox.tables import ENUMS
 
+# Scalars Hasura sends to Postgres as text: any JSON string is taken as it is (Postgres
+# parses it when the statement runs).
+TEXT_SCALARS = ("uuid", "timestamp")
+
 
 def build_control_plane_schema(naming: Naming | None = None) -> GraphQLSchema:
     """The executable schema for a naming convention (default: vendor)."""
     naming = naming or Naming("vendor")
     schema = graphql.build_schema(build_sdl(naming.convention))
     parsers: dict[str, Callable[[Any], Any]] = {
-        "uuid": string_scalar("uuid"), "timestamp": string_scalar("timestamp"),
-        "bigint": parse_bigint}
+        **{name: string_scalar(name) for name in TEXT_SCALARS}, "bigint": parse_bigint}
     for name, parse in parsers.items():
         scalar = schema.type_map[name]
         assert isinstance(scalar, GraphQLScalarType)

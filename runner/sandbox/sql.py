@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from runner.sandbox.errors import HasuraError
-from runner.sandbox.scalars import check_text, convert, parse_timestamp
+from runner.sandbox.scalars import check_text, convert, parse_timestamp, parse_uuid
 from runner.sandbox.tables import ENUMS, TABLES, Table
 
 _SQL_OPS = {"_eq": "=", "_neq": "<>", "_gt": ">", "_gte": ">=", "_lt": "<", "_lte": "<="}
@@ -73,12 +73,16 @@ class SqlBuilder:
         return convert(col_type, value)
 
     def converter(self, col_type: str) -> Callable[[Any], Any] | None:
-        """`value` for one column type as a function, None where values are stored as
-        given (numbers, enum values): the insert hot path skips the call."""
+        """`value` for one column type's non-null values as a function, None where values
+        are stored as given (numbers, enum values): the insert hot path skips the call."""
         if col_type in ("Int", "bigint") or col_type in ENUMS:
             return None
         if col_type == "String":
-            return lambda v: v if v is None else check_text(v)
+            return check_text
+        if col_type == "uuid":
+            return parse_uuid
+        if col_type == "timestamp":
+            return lambda v: parse_timestamp(v, self.now)
         return lambda v: self.value(col_type, v)
 
     def where(self, table: Table, exp: dict[str, Any], alias: str, params: list[Any]) -> str:
@@ -182,16 +186,13 @@ class SqlBuilder:
         return terms
 
     def select(self, table: Table, args: dict[str, Any], extra_where: str = "",
-               extra_params: Sequence[Any] = (),
-               projection: Callable[[str, list[Any]], str] | None = None
+               extra_params: Sequence[Any] = (), alias: str | None = None
                ) -> tuple[str, list[Any]]:
-        """One SELECT for a select-like field's arguments (where, order_by, distinct_on,
-        limit, offset); `extra_where` may use `{a}` for the table alias. `projection(alias,
-        params)` replaces the select list `alias.*` (not with distinct_on)."""
-        alias = self.alias()
-        params: list[Any] = []
-        columns = f"{alias}.*" if projection is None else projection(alias, params)
-        params += extra_params
+        """One SELECT alias.* for a select-like field's arguments (where, order_by,
+        distinct_on, limit, offset); `extra_where` may use `{a}` for the table alias (a fresh
+        one unless `alias` is given)."""
+        alias = alias or self.alias()
+        params: list[Any] = list(extra_params)
         clauses = [extra_where.format(a=alias)] if extra_where else []
         if args.get("where"):
             cond = self.where(table, args["where"], alias, params)
@@ -204,10 +205,9 @@ class SqlBuilder:
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         distinct = args.get("distinct_on")
         if distinct:
-            assert projection is None, "distinct_on has no projection"
             sql = self._distinct(table, args, alias, where, distinct)
         else:
-            sql = (f"SELECT {columns} FROM {quote(table.name)} {alias}{where}"
+            sql = (f"SELECT {alias}.* FROM {quote(table.name)} {alias}{where}"
                    + self.order_by(table, args.get("order_by"), alias))
         if args.get("limit") is not None or args.get("offset") is not None:
             sql += " LIMIT ? OFFSET ?"

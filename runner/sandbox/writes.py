@@ -3,17 +3,18 @@ and Postgres' wording for the constraint errors they meet."""
 
 from __future__ import annotations
 
+import operator
 import re
 import sqlite3
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from runner.sandbox.errors import HasuraError
 from runner.sandbox.sql import SqlBuilder, quote
 from runner.sandbox.tables import TABLES, Relation, Table
 
-_MISSING = object()
 SQL_CHUNK = 900  # stay well under SQLite's bound-parameter limit per IN (...)
 
 
@@ -21,24 +22,38 @@ class _RowByRow(Exception):
     """This insert cannot be batched: write it row by row."""
 
 
+_Values = list[Any]  # one row's values, in its shape's column order
+
+
 @dataclass
 class _Batch:
-    """Rows for one table, written with one conflict clause."""
+    """Rows for one table, written with one conflict clause, in runs of consecutive rows
+    with the same columns (each run is one executemany, so the rows keep their order)."""
 
     table: str
     conflict: str
-    rows: list[dict[str, Any]]
+    runs: list[tuple[tuple[str, ...], list[_Values]]] = field(default_factory=list)
+    size: int = 0
 
-    def runs(self) -> list[tuple[tuple[str, ...], list[list[Any]]]]:
-        """Consecutive rows with the same columns (each run is one executemany, so the
-        rows keep their order)."""
-        out: list[tuple[tuple[str, ...], list[list[Any]]]] = []
-        for row in self.rows:
-            cols = tuple(row)
-            if not out or out[-1][0] != cols:
-                out.append((cols, []))
-            out[-1][1].append(list(row.values()))
-        return out
+
+@dataclass(frozen=True)
+class _Shape:
+    """How input objects with one sequence of keys become rows of one table: the given
+    columns (converted where the type says), then what the writer adds when absent - the
+    parent's id (children of an array relation), `id`, the `now` defaults, the columns
+    object relations fill in."""
+
+    columns: tuple[str, ...]
+    given: Callable[[dict[str, Any]], tuple[Any, ...]]
+    convert: tuple[tuple[int, Callable[[Any], Any]], ...]
+    link: int | None  # where the parent's id goes
+    id: int
+    defaults: tuple[int, ...]  # `now` columns, given or not (None there: now)
+    added: tuple[Any, ...]  # placeholders for the columns appended to the given ones
+    relations: tuple[tuple[str, Relation, int | None], ...]  # key, relation, its column
+
+
+_ADDED = object()  # a placeholder for a value the writer fills in
 
 
 class Writer:
@@ -47,9 +62,11 @@ class Writer:
     def __init__(self, conn: sqlite3.Connection, sql: SqlBuilder) -> None:
         self.conn = conn
         self.sql = sql
-        # Per table: column -> converter (None: stored as given); relations are absent.
+        # Per table: column -> converter of non-null values (None: stored as given);
+        # relations are absent.
         self._columns = {t.name: {c.name: sql.converter(c.type) for c in t.columns}
                          for t in TABLES.values()}
+        self._shapes: dict[tuple[str, str | None, tuple[str, ...]], _Shape] = {}
 
     def insert(self, table: Table, objects: list[dict[str, Any]],
                on_conflict: dict[str, Any] | None, now: str) -> tuple[list[str], int]:
@@ -68,7 +85,7 @@ class Writer:
         self.conn.execute("SAVEPOINT sandbox_bulk_insert")
         try:
             for batch in batches:
-                for cols, rows in batch.runs():
+                for cols, rows in batch.runs:
                     self.conn.executemany(
                         f"INSERT INTO {quote(batch.table)} (" + ", ".join(f'"{c}"' for c in cols)
                         + ") VALUES (" + ",".join("?" * len(cols)) + ")" + batch.conflict, rows)
@@ -77,59 +94,105 @@ class Writer:
             self.conn.execute("RELEASE sandbox_bulk_insert")
             return self._insert_rows(table, objects, on_conflict, now)
         self.conn.execute("RELEASE sandbox_bulk_insert")
-        return ids, sum(len(b.rows) for b in batches)
+        return ids, sum(b.size for b in batches)
 
     def _flatten(self, table: Table, objects: list[dict[str, Any]],
-                 on_conflict: dict[str, Any] | None, now: str, out: list[_Batch]) -> list[str]:
+                 on_conflict: dict[str, Any] | None, now: str, out: list[_Batch],
+                 links: tuple[str, list[str]] | None = None) -> list[str]:
         """Append the rows of `objects` and their relations to `out` in an order the foreign
-        keys accept (object relations, the rows, then array relations); their ids."""
+        keys accept (object relations, the rows, then array relations); their ids.
+        `links`: the column and, per object, the parent's id (children of an array
+        relation: the id replaces whatever the object gives for that column)."""
         if on_conflict is not None and (
                 on_conflict["constraint"] != f"{table.name}_pkey"
                 or not on_conflict.get("update_columns") or on_conflict.get("where")):
             raise _RowByRow  # a row may be skipped, or updated under another id
         conflict_sql, _ = self._conflict_clause(table, on_conflict)
-        columns = self._columns[table.name]
-        defaults = [c.name for c in table.columns if c.default == "now"]
+        link_column = None if links is None else links[0]
+        batch = _Batch(table.name, conflict_sql)
+        ids: list[str] = []
         # Per relation: its conflict clause (one for all objects, else row by row), the
-        # nested objects and, for object relations, the row each belongs to.
-        related: dict[str, tuple[Relation, Any, list[dict[str, Any]], list[int]]] = {}
-        rows: list[dict[str, Any]] = []
-        for obj in objects:
-            values: dict[str, Any] = {}
-            nested: list[tuple[str, Any]] = []
-            for key, value in obj.items():
-                conv = columns.get(key, _MISSING)
-                if conv is _MISSING:
-                    nested.append((key, value))
-                else:
-                    values[key] = value if conv is None else conv(value)  # type: ignore[operator]
-            if values.get("id") is None:
-                values["id"] = str(uuid.uuid4())
-            for name in defaults:
-                if values.get(name) is None:
-                    values[name] = now
-            for key, value in nested:
-                rel = table.relation(key)
-                assert rel is not None
-                entry = related.setdefault(key, (rel, value.get("on_conflict"), [], []))
+        # nested objects and, for object relations, the row and position each fills in;
+        # for array relations, each child's parent id.
+        related: dict[str, tuple[Relation, Any, list[dict[str, Any]], list[Any]]] = {}
+        keys: tuple[str, ...] | None = None
+        run: list[_Values] = []
+        for index, obj in enumerate(objects):
+            if tuple(obj) != keys:  # the objects of a request mostly share one shape
+                keys = tuple(obj)
+                key = (table.name, link_column, keys)
+                shape = self._shapes.get(key) or self._shape(table, link_column, key)
+            row = [*shape.given(obj), *shape.added]
+            for position, conv in shape.convert:
+                value = row[position]
+                if value is not None:
+                    row[position] = conv(value)
+            if shape.link is not None:
+                assert links is not None
+                row[shape.link] = links[1][index]
+            row_id = row[shape.id]
+            if row_id is None or row_id is _ADDED:
+                row_id = row[shape.id] = str(uuid.uuid4())
+            for position in shape.defaults:
+                if row[position] is None or row[position] is _ADDED:
+                    row[position] = now
+            for name, rel, column_at in shape.relations:
+                value = obj[name]
+                entry = related.setdefault(name, (rel, value.get("on_conflict"), [], []))
                 if entry[1] != value.get("on_conflict"):
                     raise _RowByRow
                 if rel.kind == "object":
                     entry[2].append(value["data"])
-                    entry[3].append(len(rows))
+                    entry[3].append((row, column_at))
                 else:
-                    entry[2].extend({**child, rel.column: values["id"]} for child in value["data"])
-            rows.append(values)
-        for rel, conflict, items, positions in related.values():
+                    entry[2].extend(value["data"])
+                    entry[3].extend([row_id] * len(value["data"]))
+            if not batch.runs or batch.runs[-1][0] is not shape.columns:
+                run = []
+                batch.runs.append((shape.columns, run))
+            run.append(row)
+            ids.append(row_id)
+        for rel, conflict, items, targets in related.values():
             if rel.kind == "object":
                 sub_ids = self._flatten(TABLES[rel.remote], items, conflict, now, out)
-                for position, sub_id in zip(positions, sub_ids, strict=True):
-                    rows[position][rel.column] = sub_id
-        out.append(_Batch(table.name, conflict_sql, rows))
-        for rel, conflict, items, _ in related.values():
+                for (row, position), sub_id in zip(targets, sub_ids, strict=True):
+                    row[position] = sub_id
+        batch.size = len(objects)
+        out.append(batch)
+        for rel, conflict, items, targets in related.values():
             if rel.kind == "array":
-                self._flatten(TABLES[rel.remote], items, conflict, now, out)
-        return [r["id"] for r in rows]
+                self._flatten(TABLES[rel.remote], items, conflict, now, out,
+                              (rel.column, targets))
+        return ids
+
+    def _shape(self, table: Table, link_column: str | None,
+               key: tuple[str, str | None, tuple[str, ...]]) -> _Shape:
+        columns = self._columns[table.name]
+        given = [k for k in key[2] if k in columns and k != link_column]
+        added = [c for c in (link_column, "id", *(c.name for c in table.columns
+                                                   if c.default == "now")) if c]
+        relations = [(k, table.relation(k)) for k in key[2] if k not in columns
+                     and k != link_column]
+        assert all(rel is not None for _, rel in relations), relations  # coercion checked
+        added += [rel.column for _, rel in relations if rel is not None and rel.kind == "object"]
+        names = tuple(given) + tuple(dict.fromkeys(c for c in added if c not in given))
+        position = {name: i for i, name in enumerate(names)}
+        getter: Callable[[dict[str, Any]], tuple[Any, ...]]
+        if len(given) > 1:
+            getter = operator.itemgetter(*given)
+        else:
+            getter = lambda obj: tuple(obj[k] for k in given)  # noqa: E731 (itemgetter's arity)
+        shape = self._shapes[key] = _Shape(
+            columns=names, given=getter,
+            convert=tuple((i, conv) for i, name in enumerate(given)
+                          if (conv := columns[name]) is not None),
+            link=None if link_column is None else position[link_column],
+            id=position["id"],
+            defaults=tuple(position[c.name] for c in table.columns if c.default == "now"),
+            added=(_ADDED,) * (len(names) - len(given)),
+            relations=tuple((k, rel, position[rel.column] if rel.kind == "object" else None)
+                            for k, rel in relations if rel is not None))
+        return shape
 
     def _insert_rows(self, table: Table, objects: list[dict[str, Any]],
                      on_conflict: dict[str, Any] | None, now: str) -> tuple[list[str], int]:
@@ -145,7 +208,7 @@ class Writer:
             for key, value in obj.items():
                 if key in columns:
                     conv = columns[key]
-                    values[key] = value if conv is None else conv(value)
+                    values[key] = value if conv is None or value is None else conv(value)
                     continue
                 rel = table.relation(key)
                 assert rel is not None

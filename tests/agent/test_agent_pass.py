@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -262,3 +264,36 @@ def test_a_pass_that_writes_one_campaign_still_counts_every_campaigns_sessions(
     edited = run_pass(agent, T0)
     assert edited.ok and edited.changes.get("update")
     assert edited.sessions == idle  # both campaigns' sessions, not only the written one's
+
+
+def test_a_pass_abandoned_mid_way_leaves_no_unretrieved_error(
+        sandbox: Any, tmp_path: Path) -> None:
+    """Stopping the agent during a pass kills its pass process; the receiver's error on the
+    closed pipe is expected and must not reach asyncio's "never retrieved" log."""
+    (tmp_path / "daily.yaml").write_text(DAILY, encoding="utf-8")
+    agent = make_agent(sandbox, tmp_path, [tmp_path / "daily.yaml"], [])
+    reported: list[dict[str, Any]] = []
+
+    async def abandon() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda _loop, context: reported.append(context))
+        sandbox.faults(latency_ms=2000)  # the pass is surely mid-way when cancelled
+        task = asyncio.create_task(agent.run_pass(T0))
+        await asyncio.sleep(1.0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.5)  # the receiver thread ends on the closed pipe
+        gc.collect()  # an unretrieved future's error is logged when it is collected
+        await asyncio.sleep(0)
+
+    try:
+        asyncio.run(abandon())
+    finally:
+        sandbox.faults(latency_ms=0)
+        agent.close()
+    assert task_errors(reported) == []
+
+
+def task_errors(contexts: list[dict[str, Any]]) -> list[str]:
+    return [str(c.get("message")) + ": " + repr(c.get("exception")) for c in contexts]

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import uuid
 
 import pytest
 
@@ -13,8 +14,11 @@ from runner.adapters.controlplane.wire import Wire
 from runner.compile import (
     compile_campaigns,
     owner_of,
+    record_id,
     session_id,
     session_name,
+    storage_id,
+    stream_id,
     version_id,
 )
 from runner.errors import PlanError
@@ -22,9 +26,10 @@ from runner.plan import PlanOptions, plan_changes
 from runner.plan.model import Actual, ActualCamera, ActualRecord, ActualSession, ActualStream
 from runner.plan.render import render_json, render_markdown, render_text
 from runner.spec.model import Trigger
+from runner.states import SessionState
 from tests.reconcile.helpers import sdl_dialect
 
-from .helpers import CAMERAS, D435_B, NOW, camera, campaign
+from .helpers import CAMERAS, D435_A, D435_B, NOW, camera, campaign
 
 CAMS = {(m, s): ActualCamera(id=f"00000000-0000-0000-0000-00000000000{i}", model=m, serial=s,
                              device_id=d) for i, (m, s, d) in enumerate(CAMERAS)}
@@ -60,6 +65,26 @@ def test_ids_are_deterministic_and_ownership_needs_name_and_id() -> None:
     assert owner_of("lab#", session_id("lab", "")) is None
     assert owner_of("lab#version", version_id("lab")) == ("lab", "version")
     assert session_name("lab", "") == "lab" and session_name("lab", "d") == "lab#d"
+
+
+@pytest.mark.parametrize("campaign_name", ["lab", "ünï ☃", "a/b#c", ""])
+def test_ids_are_uuid5_of_the_documented_names(campaign_name: str) -> None:
+    # The ids are derived without uuid.UUID objects: they must stay uuid5's exactly (changing
+    # one would orphan everything the tool ever created).
+    namespace = uuid.UUID("6f1c7c1e-4b0e-5b8a-9d3e-2a64c0a7f5b1")
+    sid = session_id(campaign_name, "2026-12-01")
+    assert sid == str(uuid.uuid5(namespace, f"{campaign_name}/session/2026-12-01"))
+    assert version_id(campaign_name) == str(uuid.uuid5(namespace, f"{campaign_name}/version"))
+    rid = record_id(sid, "REALSENSE", "ü1")
+    assert rid == str(uuid.uuid5(uuid.UUID(sid), "record/REALSENSE/ü1"))
+    assert stream_id(rid, "depth") == str(uuid.uuid5(uuid.UUID(rid), "stream/depth"))
+    assert storage_id(sid) == str(uuid.uuid5(uuid.UUID(sid), "storage"))
+    # Ids in another spelling uuid.UUID accepts derive the same; what it refuses, refused.
+    for spelling in (sid.upper(), "{" + sid + "}", "urn:uuid:" + sid, sid.replace("-", "")):
+        assert storage_id(spelling) == storage_id(sid)
+    for bad in ("", "x" * 36, sid[:8] + "-" + " " * 27, sid[:-1] + "g", sid + "0"):
+        with pytest.raises(ValueError):
+            storage_id(bad)
 
 
 def test_create_then_no_changes() -> None:
@@ -128,6 +153,23 @@ def test_missing_camera_names_the_file_line() -> None:
                                 NOW)
     with pytest.raises(PlanError, match=r"test\.yaml:42:1: camera REALSENSE nope"):
         plan_changes(desired, Actual(sessions=(), cameras=dict(CAMS)), NOW)
+
+
+def test_camera_on_another_device_is_a_warning_once() -> None:
+    # Every camera is registered, but the control plane puts D435_A on another device than
+    # the campaign says: one warning at its first use (not one per session), nothing else.
+    elsewhere = (D435_A[0], D435_A[1], "dev_elsewhere")
+    desired = compile_campaigns(
+        [campaign(cameras=(camera(elsewhere, line=12), camera(D435_B, line=14)),
+                  recurring_days=frozenset(range(1, 8)))], NOW)
+    assert len(desired.sessions) > 1
+    plan = plan_changes(desired, Actual(sessions=(), cameras=dict(CAMS)), NOW)
+    assert plan.warnings == (
+        "test.yaml:12:1: camera REALSENSE_D435 844212070924 belongs to device dev_vehicle_001 "
+        "in the control plane, not dev_elsewhere",)
+    # The cameras on their own devices: no warning.
+    same = compile_campaigns([campaign(cameras=(camera(), camera(D435_B, line=14)))], NOW)
+    assert plan_changes(same, Actual(sessions=(), cameras=dict(CAMS)), NOW).warnings == ()
 
 
 def test_prune_and_destroy_rules() -> None:
@@ -207,13 +249,57 @@ def _whole_text_fingerprint(actual: Actual) -> str:
 
 
 @pytest.mark.parametrize("sessions", [0, 1, 5])
-@pytest.mark.parametrize("batch", [2, 256])
-def test_fingerprint_hashed_per_session_is_the_whole_texts(
-        sessions: int, batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("runner.plan.model.FINGERPRINT_BATCH", batch)
+def test_fingerprint_is_the_whole_texts(sessions: int) -> None:
     desired = compile_campaigns([campaign("lab", recurring_days=frozenset(range(1, 8)))], NOW)
     actual = dataclasses.replace(actual_from(desired.sessions[:sessions]),
                                  versions=(("lab", 7), ("lab-2", 2**31 - 1)))
     assert actual.fingerprint() == _whole_text_fingerprint(actual)
     empty = Actual(sessions=(), cameras={})
     assert empty.fingerprint() == _whole_text_fingerprint(empty)
+
+
+def test_fingerprint_of_odd_values_is_the_whole_texts() -> None:
+    # The text is written by hand for plain str and int values: everything else (and every
+    # string json escapes) must come out as json.dumps(..., sort_keys=True, default=str) has it.
+    desired = compile_campaigns([campaign("lab", recurring_days=frozenset(range(1, 8)))], NOW)
+    base = actual_from(desired.sessions[:3])
+    first, second, third = base.sessions
+    shared = {"type": "cölor", "bitrate": 2**70, "width": 12.5, "height": None,
+              "encoder": {"z": 1, "a": [True, False]}, "alignTo": dt.date(2026, 1, 2)}
+    odd_record = dataclasses.replace(
+        first.records[0], id='quote " and \\ backslash \x01',
+        streams=tuple(ActualStream(id=f"s{i}", columns=shared) for i in range(2)))
+    sessions = (
+        dataclasses.replace(first, name="lab#ünïcode ☃ \u2028", mode=None, records=(odd_record,)),
+        dataclasses.replace(second, state=SessionState.STARTED, max_time_seconds=True,
+                            max_size_megabytes=1.0, records=()),
+        dataclasses.replace(third, start=dt.datetime(2026, 12, 1, 8, 0, 0, 999_999,
+                                                     tzinfo=dt.timezone(dt.timedelta(hours=5))),
+                            id="zz-last", max_time_seconds=-(2**63)),
+    )
+    cameras = {("REALSENSE", "☃"): ActualCamera(id="ç", model="REALSENSE", serial="☃",
+                                                device_id="d")}
+    actual = Actual(sessions=sessions, cameras=cameras, versions=(("lab", 1), ("läb", 2)))
+    assert actual.fingerprint() == _whole_text_fingerprint(actual)
+
+
+def test_fingerprint_digest_is_pinned() -> None:
+    # Saved plans carry the fingerprint of the state they were made against: the same state
+    # must keep giving the same digest from one version of the tool to the next.
+    desired = compile_campaigns([campaign("lab", recurring_days=frozenset(range(1, 8)))], NOW)
+    actual = dataclasses.replace(actual_from(desired.sessions[:2]), versions=(("lab", 7),))
+    assert actual.fingerprint() == (
+        "sha256:4b52f55a9dd27118e588415f7fda1a2759d09134eaa2b59277358d4b9b408cd7")
+
+
+def test_plan_fingerprint_is_its_states_digest_taken_when_asked() -> None:
+    desired = compile_campaigns([campaign("lab", recurring_days=frozenset(range(1, 8)))], NOW)
+    actual = dataclasses.replace(actual_from(desired.sessions[:2]), versions=(("lab", 7),))
+    plan = plan_changes(desired, actual, NOW)
+    assert "fingerprint" not in vars(plan)  # not digested until someone asks
+    assert plan.fingerprint == actual.fingerprint()
+    assert json.loads(render_json(plan))["fingerprint"] == actual.fingerprint()
+    # A replaced plan (recordings added) digests the same state.
+    assert dataclasses.replace(plan, recordings=()).fingerprint == actual.fingerprint()
+    verifying = plan_changes(desired, actual, NOW, fingerprint=False)
+    assert verifying.fingerprint == "" and verifying.state is None

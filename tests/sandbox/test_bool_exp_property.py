@@ -103,8 +103,8 @@ BOOL_EXP = st.recursive(LEAF, lambda inner: st.one_of(
 def test_where_matches_the_reference_evaluator(tmp_path_factory: Any, where: dict[str, Any]
                                                ) -> None:
     engine = _engine(tmp_path_factory.getbasetemp())
-    body = json.loads(engine.execute({"query": "query($w: Camera_bool_exp!) { cameras(where: $w) "
-                                               "{ serial } }", "variables": {"w": where}}).text())
+    query = "query($w: Camera_bool_exp!) { cameras(where: $w) { serial } }"
+    body = json.loads(engine.execute({"query": query, "variables": {"w": where}}).encoded())
     assert "errors" not in body, (where, body)
     got = sorted(c["serial"] for c in body["data"]["cameras"])
     expected = sorted(r["serial"] for r in ROWS if evaluate(r, where))

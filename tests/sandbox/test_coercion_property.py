@@ -18,11 +18,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runner.sandbox.coerce import FastCoercion, numeric_strings_to_ints
-from runner.sandbox.schema import build_control_plane_schema
+from runner.sandbox.naming import Naming
+from runner.sandbox.schema import TEXT_SCALARS, build_control_plane_schema
+from runner.sandbox.tables import TABLES
 
 SCHEMA = build_control_plane_schema()
-FAST = FastCoercion(SCHEMA)
-LENIENT = FastCoercion(SCHEMA, numeric_strings=True)
+FAST = FastCoercion(SCHEMA, text_scalars=TEXT_SCALARS)
+LENIENT = FastCoercion(SCHEMA, numeric_strings=True, text_scalars=TEXT_SCALARS)
 OPERATION = graphql.parse("""
 mutation($objects: [RecordingSession_insert_input!]!, $oc: RecordingSession_on_conflict,
          $w: Camera_bool_exp, $n: Int, $big: bigint, $ts: timestamp!, $ids: [uuid!],
@@ -127,6 +129,42 @@ def test_lenient_fast_coercion_agrees_with_lenient_graphql_core(
     reference = get_variable_values(SCHEMA, DEFINITIONS,
                                     numeric_strings_to_ints(SCHEMA, DEFINITIONS, variables))
     fast = LENIENT.coerce_variables(DEFINITIONS, variables)
+    if fast is None:
+        return
+    assert not isinstance(reference, list), (variables, [e.message for e in reference])
+    assert fast.coerced == reference.coerced
+
+
+def _graphql_default_operation() -> tuple[Any, Any]:
+    """The schema of the graphql-default naming (renamed fields, enum values spelled apart
+    from the stored ones) and an insert operation on it."""
+    names = Naming("graphql-default")
+    schema = build_control_plane_schema(names)
+    insert = names.root_fields(TABLES["RecordingSession"])["insert_many"]
+    operation = graphql.parse(f"""
+    mutation($objects: [{names.type("RecordingSession", "insert_input")}!]!,
+             $oc: {names.type("RecordingSession", "on_conflict")}) {{
+      {insert}(objects: $objects, {names.field("on_conflict")}: $oc) {{
+        {names.field("affected_rows")} }}
+    }}""").definitions[0]
+    assert isinstance(operation, graphql.OperationDefinitionNode)
+    return schema, operation.variable_definitions or ()
+
+
+CAMEL_SCHEMA, CAMEL_DEFINITIONS = _graphql_default_operation()
+CAMEL = FastCoercion(CAMEL_SCHEMA, text_scalars=TEXT_SCALARS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(variables=st.fixed_dictionaries(
+    {"objects": values_for(graphql.type_from_ast(CAMEL_SCHEMA, CAMEL_DEFINITIONS[0].type),
+                           junk=False)},
+    optional={"oc": values_for(graphql.type_from_ast(CAMEL_SCHEMA, CAMEL_DEFINITIONS[1].type),
+                               junk=True)}))
+def test_fast_coercion_renames_as_graphql_core(variables: dict[str, Any]) -> None:
+    # graphql-default: fields renamed to the engine's spelling, enum values to stored ones.
+    reference = get_variable_values(CAMEL_SCHEMA, CAMEL_DEFINITIONS, variables)
+    fast = CAMEL.coerce_variables(CAMEL_DEFINITIONS, variables)
     if fast is None:
         return
     assert not isinstance(reference, list), (variables, [e.message for e in reference])

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given as given_values
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from runner.sandbox.errors import HasuraError
-from runner.sandbox.scalars import parse_timestamp, parse_uuid
+from runner.sandbox.scalars import general_timestamp, parse_timestamp, parse_uuid
 from tests.sandbox.helpers import data, error
 
 SESSION = ("mutation($s: timestamp!) { insertRecordingSession(object: {name: \"ts\", "
@@ -46,6 +49,32 @@ def test_bad_timestamps_are_data_exceptions(sandbox: Any, given: str) -> None:
     err = error(sandbox, SESSION, {"s": given})
     assert err["extensions"]["code"] == "data-exception"
     assert f'"{given}"' in err["message"]
+
+
+def _outcome(parse: Any, value: str) -> str:
+    try:
+        return str(parse(value))
+    except HasuraError as err:
+        return f"{err.code}: {err.message}"
+
+
+_DIGITS = st.text("0123456789", min_size=2, max_size=2)
+
+
+@settings(max_examples=500, deadline=None)
+@given_values(year=st.one_of(st.integers(0, 9999).map("{:04d}".format),
+                             st.sampled_from(["0000", "2024", "2023", "9999"])),
+              month=st.one_of(_DIGITS, st.sampled_from(["01", "02", "12", "13"])),
+              day=st.one_of(_DIGITS, st.sampled_from(["28", "29", "30", "31"])),
+              hour=st.one_of(_DIGITS, st.sampled_from(["00", "23", "24"])),
+              minute=st.one_of(_DIGITS, st.sampled_from(["00", "59", "60"])),
+              second=st.one_of(_DIGITS, st.sampled_from(["00", "59", "60", "61"])))
+def test_plain_timestamp_fast_path_answers_the_general_rules(
+        year: str, month: str, day: str, hour: str, minute: str, second: str) -> None:
+    # What clients send (YYYY-MM-DDTHH:MM:SS) skips the general parser: same answer, errors
+    # included (24:00:00, leap seconds, Feb 30, year 0 take the general rules).
+    value = f"{year}-{month}-{day}T{hour}:{minute}:{second}"
+    assert _outcome(parse_timestamp, value) == _outcome(general_timestamp, value)
 
 
 def test_relative_timestamps_use_the_sandbox_clock() -> None:

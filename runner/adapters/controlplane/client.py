@@ -5,6 +5,7 @@ camera list, over one GraphQL connection, in the dialect the server's schema sho
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable, Collection, Iterator, Mapping
 from types import TracebackType
@@ -26,7 +27,7 @@ from runner.adapters.controlplane.transport import (
     GraphQLClient,
     SchemaMismatch,
 )
-from runner.adapters.controlplane.wire import Wire, from_wire, to_wire
+from runner.adapters.controlplane.wire import FILTER_CHUNK, Wire, from_wire, to_wire
 from runner.errors import ControlPlaneError
 from runner.plan.conflicts import ControlPlaneSession, Neighbours
 from runner.plan.model import Actual, ActualCamera, Writes
@@ -36,6 +37,9 @@ Build = Callable[[Dialect], tuple[str, Mapping[str, Any]]]
 # Ids left out of the findings read server-side, per filter: a list this long is one SQL
 # `NOT IN` (SQLite takes at most 32,766 parameters a statement); past it, the rest are read.
 MAX_KNOWN_IDS = 15_000
+# State queries out at once: one being answered while the answer before it is parsed (more
+# would only have the server interleave them, each answer coming later).
+READS_IN_FLIGHT = 2
 
 
 class ControlPlane:
@@ -51,6 +55,7 @@ class ControlPlane:
         self._cache = schema_cache or SchemaCache(None)
         self._dialect: Dialect | None = None
         self._from_cache = False
+        self._refreshing = asyncio.Lock()
 
     @property
     def round_trips(self) -> int:
@@ -91,23 +96,63 @@ class ControlPlane:
         self, campaigns: tuple[str, ...], cameras: tuple[tuple[str, str], ...]
     ) -> Actual:
         """Everything `campaigns` own (sessions, records, streams, version rows) plus the
-        named cameras, in one query."""
+        named cameras: one query per FILTER_CHUNK campaigns (the first also reads the
+        cameras), sent together, each answer parsed while the server works on the next.
+        A campaign's rows always come from one query, so its version row is read with them
+        (the compare-and-set of apply guards each campaign on its own)."""
+        chunks = [campaigns[first:first + FILTER_CHUNK]
+                  for first in range(0, len(campaigns), FILTER_CHUNK)] or [campaigns]
+        if len(chunks) == 1:
+            return await self._read_chunk(campaigns, cameras)
+        await self.dialect()  # once, before the queries go out together
+        gate = asyncio.Semaphore(READS_IN_FLIGHT)
+        reads = [asyncio.ensure_future(
+                     self._read_chunk(chunk, cameras if index == 0 else None, gate))
+                 for index, chunk in enumerate(chunks)]
+        parts: list[Actual] = []
+        try:
+            for read in reads:
+                parts.append(await read)
+        finally:  # after a failure: the other queries are not waited for
+            for read in reads:
+                if not read.done():
+                    read.cancel()
+                elif not read.cancelled():
+                    read.exception()  # seen: asyncio need not report it as never retrieved
+        versions = dict(parts[0].versions)
+        for part in parts[1:]:
+            versions.update(part.versions)
+        return Actual(sessions=tuple(s for part in parts for s in part.sessions),
+                      cameras=parts[0].cameras, versions=tuple(sorted(versions.items())))
+
+    async def _read_chunk(
+        self, campaigns: tuple[str, ...], cameras: tuple[tuple[str, str], ...] | None,
+        gate: asyncio.Semaphore | None = None,
+    ) -> Actual:
+        """One state query: `campaigns` (at most FILTER_CHUNK) and, unless None, `cameras`;
+        sent once `gate` lets it (it is let go as the answer is in, before it is parsed)."""
         def build(d: Dialect) -> tuple[str, Mapping[str, Any]]:
             wire = Wire(d)
             filters = wire.session_filters(campaigns)
             variables: dict[str, Any] = dict(zip(documents.session_aliases(len(filters)),
                                                  filters, strict=True))
-            variables["cameras"] = wire.camera_filter(cameras)
-            return documents.read_state(d, len(filters)), variables
+            if cameras is not None:
+                variables["cameras"] = wire.camera_filter(cameras)
+            return documents.read_state(d, len(filters), cameras=cameras is not None), variables
 
-        data = await self.send(build)
+        if gate is None:
+            data = await self.send(build)
+        else:
+            async with gate:
+                data = await self.send(build)
         assert self._dialect is not None
         aliases = documents.session_aliases(len(Wire(self._dialect).session_filters(campaigns)))
+        expected = (*aliases, "cameras") if cameras is not None else aliases
         try:
-            if not all(isinstance(data.get(key), list) for key in (*aliases, "cameras")):
+            if not all(isinstance(data.get(key), list) for key in expected):
                 raise ValueError("no 'sessions' and 'cameras' lists")
             merged = {"sessions": _drained([data.pop(alias) for alias in aliases]),
-                      "cameras": data["cameras"]}
+                      "cameras": data["cameras"] if cameras is not None else []}
             return parse_state(self._dialect, merged, campaigns)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise self._odd_answer("the state query", exc) from None
@@ -181,14 +226,20 @@ class ControlPlane:
     async def send(self, build: Build) -> dict[str, Any]:
         """Build the document in the server's dialect and send it; if it no longer fits a
         cached schema, introspect again and retry once."""
-        document, variables = build(await self.dialect())
+        used = await self.dialect()
+        from_cache = self._from_cache
+        document, variables = build(used)
         try:
             return await self.execute(document, variables)
         except SchemaMismatch as exc:
-            if not self._from_cache:
+            if not from_cache:
                 raise SchemaMismatch(f"{exc}; run `campaign doctor` to see what the control "
                                      "plane offers") from None
-        document, variables = build(await self.dialect(refresh=True))
+        async with self._refreshing:  # queries sent together introspect once
+            fresh = self._dialect if self._dialect is not used else None
+            if fresh is None:
+                fresh = await self.dialect(refresh=True)
+        document, variables = build(fresh)
         return await self.execute(document, variables)
 
     async def _introspect(self, query: str) -> dict[str, Any]:

@@ -28,10 +28,11 @@ def session_aliases(chunks: int) -> list[str]:
     return ["sessions" if i == 0 else f"sessions{i}" for i in range(max(1, chunks))]
 
 
-def read_state(d: Dialect, chunks: int = 1) -> str:
-    """Everything the given campaigns own plus the cameras they name: ONE query. Past a few
-    hundred campaigns the session filter is split into `chunks` selections of the same query
-    (`$sessions`, `$sessions1`, ...), so no single filter grows without bound."""
+def read_state(d: Dialect, chunks: int = 1, *, cameras: bool = True) -> str:
+    """Everything the given campaigns own plus (unless not `cameras`) the cameras they name:
+    ONE query. Past a few hundred campaigns the session filter is split into `chunks`
+    selections of the same query (`$sessions`, `$sessions1`, ...), so no single filter grows
+    without bound."""
     session, camera, asc = d.table("session"), d.table("camera"), d.order_asc
     records = (f"records({_order_arg(d, 'record')}: [{{id: {asc}}}]) {{ id cameraId "
                f"camera {{ model serial }} streams({_order_arg(d, 'stream')}: "
@@ -43,10 +44,12 @@ def read_state(d: Dialect, chunks: int = 1) -> str:
         f"{SESSION_FIELDS} storage {{ totalSize }} {records} }}"
         for alias in aliases)
     params = ", ".join(f"${alias}: {session.bool_exp}!" for alias in aliases)
-    cameras = (f"{d.root('camera', 'select')}({d.arg('camera', 'select', 'where')}: $cameras, "
-               f"{d.arg('camera', 'select', 'order_by')}: [{{model: {asc}}}, {{serial: {asc}}}])")
+    if not cameras:
+        return f"query CampaignState({params}) {{\n{selections}\n}}\n"
+    named = (f"{d.root('camera', 'select')}({d.arg('camera', 'select', 'where')}: $cameras, "
+             f"{d.arg('camera', 'select', 'order_by')}: [{{model: {asc}}}, {{serial: {asc}}}])")
     return (f"query CampaignState({params}, $cameras: {camera.bool_exp}!) {{\n{selections}\n"
-            f"  cameras: {cameras} {{ {CAMERA_FIELDS} }}\n}}\n")
+            f"  cameras: {named} {{ {CAMERA_FIELDS} }}\n}}\n")
 
 
 def read_neighbours(d: Dialect) -> str:

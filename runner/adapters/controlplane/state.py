@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from runner.adapters.controlplane.dialect import Dialect
@@ -30,32 +31,41 @@ def parse_state(d: Dialect, data: Mapping[str, Any], campaigns: tuple[str, ...])
         if key == VERSION_KEY:
             versions[campaign] = int(row["maxSizeMegabytes"])
             continue
-        records = tuple(
-            ActualRecord(
-                id=r["id"], camera_id=r["cameraId"],
-                model=enum("camera_model", (r.get("camera") or {}).get("model", "?")),
-                serial=(r.get("camera") or {}).get("serial", "?"),
-                streams=tuple(sorted(
-                    (ActualStream(id=s["id"], columns=enum.stream(s))
-                     for s in r.get("streams") or []),
-                    key=lambda s: str(s.columns["type"]),
-                )),
-            )
-            for r in row.get("records") or []
-        )
-        records = tuple(sorted(records, key=lambda r: (r.model, r.serial)))
+        records = [_record(enum, r) for r in row.get("records") or []]
+        if len(records) > 1:
+            records.sort(key=_camera_key)
         storage = row.get("storage") or {}
         sessions.append(ActualSession(
             id=row["id"], name=row["name"], campaign=campaign, key=key,
             start=from_wire(row["startDate"]), end=from_wire(row["endDate"]),
             mode=enum("session_mode", row["mode"]), state=enum("session_state", row["state"]),
             max_time_seconds=row["maxTimeSeconds"],
-            max_size_megabytes=row["maxSizeMegabytes"], records=records,
+            max_size_megabytes=row["maxSizeMegabytes"], records=tuple(records),
             storage_total=storage.get("totalSize"),
         ))
     cameras = {c.key: c for c in parse_cameras(d, data.get("cameras") or [])}
     return Actual(sessions=tuple(sessions), cameras=cameras,
                   versions=tuple(sorted(versions.items())))
+
+
+def _record(enum: _Enums, row: Mapping[str, Any]) -> ActualRecord:
+    record_id, camera_id = row["id"], row["cameraId"]
+    camera = row.get("camera") or {}
+    model = enum("camera_model", camera.get("model", "?"))
+    serial = camera.get("serial", "?")
+    streams = [ActualStream(id=s["id"], columns=enum.stream(s)) for s in row.get("streams") or []]
+    if len(streams) > 1:
+        streams.sort(key=_stream_key)
+    return ActualRecord(id=record_id, camera_id=camera_id, model=model, serial=serial,
+                        streams=tuple(streams))
+
+
+def _camera_key(record: ActualRecord) -> tuple[str, str]:
+    return (record.model, record.serial)
+
+
+def _stream_key(stream: ActualStream) -> str:
+    return str(stream.columns["type"])
 
 
 def parse_cameras(d: Dialect, rows: Any) -> list[ActualCamera]:
@@ -69,6 +79,7 @@ def parse_cameras(d: Dialect, rows: Any) -> list[ActualCamera]:
 
 
 STREAM_ENUMS = {"type": "stream_type", "encoder": "stream_encoder"}
+_stream_values = itemgetter(*STREAM_COLUMNS)  # a row's STREAM_COLUMNS values, as a tuple
 
 
 @lru_cache(maxsize=1)
@@ -98,7 +109,7 @@ class _Enums:
 
     def stream(self, row: Mapping[str, Any]) -> dict[str, object]:
         """A stream row's columns, its enum values in the campaign's spelling."""
-        values = tuple(row[c] for c in STREAM_COLUMNS)
+        values = _stream_values(row)
         found = self._streams.get(values)
         if found is not None:
             return found

@@ -14,12 +14,13 @@ import asyncio
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import httpx
+import orjson
 from gql import Client
 from gql.graphql_request import GraphQLRequest
 from gql.transport.exceptions import (
@@ -39,6 +40,9 @@ from runner.retry import RateLimited, RetryPolicy, Sleep
 from runner.urls import redact_url
 
 DEFAULT_TIMEOUT = 30.0
+JSON_CONTENT = {"Content-Type": "application/json"}  # what httpx sets for `json=`
+# A null value in orjson's text may have been a NaN or an Infinity, which httpx refuses.
+_NULL_VALUES = (b":null", b",null", b"[null")
 
 
 @dataclass(frozen=True)
@@ -112,12 +116,15 @@ class GraphQLClient:
 
     async def execute(self, document: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         """Send one operation (retrying transient failures) and return its `data`."""
-        request = GraphQLRequest(_parsed(document), variable_values=dict(variables))
+        request = _Request(_parsed(document), variable_values=dict(variables))
+        # The body, written once for every attempt (gql would have httpx write it each time).
+        body = json_body(request.payload)
+        post = {} if body is None else {"content": body, "json": None, "headers": JSON_CONTENT}
 
         async def attempt() -> Any:
             self.round_trips += 1
             try:
-                return await self._session.execute(request)
+                return await self._session.execute(request, extra_args=post)
             except TransportConnectionFailed as exc:
                 if isinstance(exc.__cause__, RateLimited):  # raised by the response hook
                     raise exc.__cause__ from None
@@ -175,6 +182,31 @@ async def _raise_on_429_or_5xx(response: httpx.Response) -> None:
         raise RateLimited(response.headers.get("Retry-After"))
     if response.status_code >= 500:
         response.raise_for_status()
+
+
+def json_body(payload: Any) -> bytes | None:
+    """`payload` as httpx's `json=` writes it (compact UTF-8), by orjson: the apply of 10,000
+    sessions is 30 MB of JSON, 0.35 s of CPU for the stdlib encoder, 0.03 s for orjson. None
+    when orjson will not write it alike (ints past 64 bits, non-str keys, lone surrogates,
+    dataclasses, datetimes; NaN and Infinity, which it writes as null): httpx writes it, or
+    refuses it, as before. (Floats, which no document of ours sends, may be spelled another
+    way for the same value: `1e-07` as `1e-7`.)"""
+    try:
+        body = orjson.dumps(payload, option=orjson.OPT_PASSTHROUGH_DATACLASS
+                            | orjson.OPT_PASSTHROUGH_DATETIME)
+    except orjson.JSONEncodeError:
+        return None
+    if any(null in body for null in _NULL_VALUES):
+        return None
+    return body
+
+
+class _Request(GraphQLRequest):
+    """A request whose payload (the document printed back to text) is built once."""
+
+    @cached_property
+    def payload(self) -> dict[str, Any]:
+        return super().payload
 
 
 @lru_cache(maxsize=64)
