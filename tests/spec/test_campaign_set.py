@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from runner.compile import DesiredSession
 from runner.spec import load_sources
 from runner.spec.capabilities import default_capabilities
 from runner.spec.checks import conflicts
@@ -72,3 +73,50 @@ def test_pruned_checks_equal_expanding_every_campaign(seed: int) -> None:
             assert conflicts.check_campaign_set(campaigns, now) == expected, (files, now)
             found |= {d.code for d in expected}
     assert found == {"CMP610", "CMP612"}  # the sets do exercise both checks
+
+
+def reference_peaks(sessions: list[DesiredSession]
+                    ) -> dict[str, tuple[int, dt.datetime | None, tuple[tuple[str, str], ...]]]:
+    """Per device, the largest sum of camera rates active at once, summed afresh at every
+    event (the obvious quadratic way CMP612's running total must agree with)."""
+    rates: dict[tuple[str, str], int] = {}
+    events: dict[str, list[tuple[dt.datetime, int, tuple[str, str]]]] = {}
+    for s in sessions:
+        for r in s.records:
+            camera = (r.model, r.serial)
+            rates[camera] = max(rates.get(camera, 0), conflicts.wire_rate(r.streams))
+            events.setdefault(r.device, []).extend([(s.start, 1, camera), (s.end, -1, camera)])
+    peaks = {}
+    for device, items in events.items():
+        items.sort(key=lambda e: (e[0], e[1]))
+        active: dict[tuple[str, str], int] = {}
+        best: tuple[int, dt.datetime | None, tuple[tuple[str, str], ...]] = (0, None, ())
+        for moment, delta, camera in items:
+            active[camera] = active.get(camera, 0) + delta
+            if active[camera] <= 0:
+                del active[camera]
+            total = sum(rates[cam] for cam in active)
+            if total > best[0]:
+                best = (total, moment, tuple(sorted(active)))
+        peaks[device] = best
+    return peaks
+
+
+def test_bandwidth_peaks_equal_summing_afresh_at_every_event() -> None:
+    rnd = random.Random(15)
+    flagged = 0
+    for _ in range(60):
+        files = random_set(rnd)
+        for now in NOWS:
+            campaigns = list(load_sources(files, now=now).campaigns)
+            sessions = conflicts.declared_sessions(campaigns, now)
+            found = conflicts.bandwidth_diagnostics(campaigns, sessions)
+            peaks = reference_peaks(list(sessions))
+            for diagnostic in found:
+                peak, at, cams = peaks[diagnostic.message.split()[1]]
+                assert f"about {peak / 1e6:.0f} MB/s from {len(cams)} camera" in (
+                    diagnostic.message)
+                assert ", ".join(f"{m} {s}" for m, s in cams) in diagnostic.message
+                assert at is not None and at.strftime("%Y-%m-%dT%H:%M") in diagnostic.message
+            flagged += len(found)
+    assert flagged  # the random sets do crowd some devices

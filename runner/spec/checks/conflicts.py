@@ -259,11 +259,17 @@ def bandwidth_diagnostics(
         active: dict[tuple[str, str], int] = {}
         peak, peak_at = 0, None
         peak_cams: tuple[tuple[str, str], ...] = ()
+        total = 0  # the rates of the cameras in `active`, kept as they come and go
         for moment, delta, camera in items:
-            active[camera] = active.get(camera, 0) + delta
-            if active[camera] <= 0:
+            was = camera in active
+            count = active.get(camera, 0) + delta
+            if count > 0:
+                active[camera] = count
+                if not was:
+                    total += rates[camera]
+            elif was:
                 del active[camera]
-            total = sum(rates[cam] for cam in active)
+                total -= rates[camera]
             if total > peak:
                 peak, peak_at, peak_cams = total, moment, tuple(sorted(active))
         limits = [limit for model, _ in peak_cams
