@@ -29,6 +29,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from runner.errors import CampaignError, ControlPlaneError, FleetError
+from runner.futures import abandon
 from runner.ops.agent_pass import AgentConfig, AgentEvent, PassReport, Reconciler
 from runner.ops.backends import Backends
 from runner.spec.model import Campaign
@@ -67,7 +68,7 @@ class PassWorker:
         except asyncio.CancelledError:
             self.close()  # abandon the pass: its writes are single transactions
             # The receiver then ends on the closed pipe: its error is expected, not news.
-            answer.add_done_callback(_discard_outcome)
+            abandon(answer)
             raise
 
     def close(self) -> None:
@@ -109,11 +110,6 @@ class PassWorker:
                 return message[1], message[2]
             else:
                 raise _ERRORS[message[1]](message[2])
-
-
-def _discard_outcome(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()  # retrieved: asyncio does not log it as never retrieved
 
 
 def _stop_child(process: multiprocessing.process.BaseProcess, conn: Connection) -> None:

@@ -24,6 +24,7 @@ from tenacity import retry_if_exception_type
 from runner.collector import paused_gc
 from runner.compile import Desired, DesiredSession
 from runner.errors import LockError, PlanError, WriteConflict
+from runner.futures import abandon
 from runner.plan.diff import plan_changes
 from runner.plan.model import Actual, Plan, PlanOptions, SessionUpsert, Writes
 from runner.retry import RetryPolicy
@@ -185,10 +186,7 @@ async def verify(cp: StateReader, plan: Plan) -> None:
                     )
                 del after  # the next batch's read need not sit next to this plan
         finally:  # a batch that did not converge: the next read is not waited for
-            if not pending.done():
-                pending.cancel()
-            elif not pending.cancelled():
-                pending.exception()  # seen: asyncio need not report it as never retrieved
+            abandon(pending)
 
 
 async def _sent(read: asyncio.Future[Actual], steps: int = 8) -> None:

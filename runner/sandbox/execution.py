@@ -162,11 +162,8 @@ class ControlPlane:
     # -- request entry ----------------------------------------------------------------------
 
     def execute(self, payload: Any) -> Outcome:
-        """Run one GraphQL request body (already JSON-decoded); never raises HasuraError."""
-        with paused_gc():
-            return self._execute_safely(payload)
-
-    def _execute_safely(self, payload: Any) -> Outcome:
+        """Run one GraphQL request body (already JSON-decoded); never raises HasuraError.
+        The app calls it with the collector paused (`paused_gc`), from the decoding on."""
         try:
             return self._execute(payload)
         except HasuraError as err:

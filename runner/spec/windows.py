@@ -174,10 +174,7 @@ def _dst_changed_occurrences(
     if day.year > 1 and last.year < 9998:  # away from datetime's edges: cached offsets
         for candidate in _offset_change_days(window.timezone, day, last):
             if candidate.isoweekday() in window.days:
-                start = resolve_local(candidate, window.start_time, window.timezone)
-                end_day = candidate + dt.timedelta(days=1) if overnight else candidate
-                end = resolve_local(end_day, window.end_time, window.timezone)
-                length = max(end - start, dt.timedelta(0))
+                length = _length_on(window, candidate, overnight)
                 if length != nominal:
                     found.append((candidate, length))
         return found
@@ -187,10 +184,7 @@ def _dst_changed_occurrences(
             after = dt.datetime.combine(day + dt.timedelta(days=2), dt.time(0), info).utcoffset()
             # Only days whose occurrence can touch a change (this day or the next) are resolved.
             if after != offset and day.isoweekday() in window.days:
-                start = resolve_local(day, window.start_time, window.timezone)
-                end_day = day + dt.timedelta(days=1) if overnight else day
-                end = resolve_local(end_day, window.end_time, window.timezone)
-                length = max(end - start, dt.timedelta(0))
+                length = _length_on(window, day, overnight)
                 if length != nominal:
                     found.append((day, length))
             offset = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0),
@@ -199,6 +193,14 @@ def _dst_changed_occurrences(
     except OverflowError:  # the last days of year 9999
         pass
     return found
+
+
+def _length_on(window: RecurringWindow, day: dt.date, overnight: bool) -> dt.timedelta:
+    """How long the occurrence starting on `day` lasts on the wall clock's real time."""
+    start = resolve_local(day, window.start_time, window.timezone)
+    end = resolve_local(day + dt.timedelta(days=1) if overnight else day, window.end_time,
+                        window.timezone)
+    return max(end - start, dt.timedelta(0))
 
 
 def _offset_change_days(tz: str, first: dt.date, last: dt.date) -> list[dt.date]:

@@ -29,6 +29,7 @@ from runner.adapters.controlplane.transport import (
 )
 from runner.adapters.controlplane.wire import FILTER_CHUNK, Wire, from_wire, to_wire
 from runner.errors import ControlPlaneError
+from runner.futures import abandon
 from runner.plan.conflicts import ControlPlaneSession, Neighbours
 from runner.plan.model import Actual, ActualCamera, Writes
 from runner.urls import redact_url
@@ -115,10 +116,7 @@ class ControlPlane:
                 parts.append(await read)
         finally:  # after a failure: the other queries are not waited for
             for read in reads:
-                if not read.done():
-                    read.cancel()
-                elif not read.cancelled():
-                    read.exception()  # seen: asyncio need not report it as never retrieved
+                abandon(read)
         versions = dict(parts[0].versions)
         for part in parts[1:]:
             versions.update(part.versions)
